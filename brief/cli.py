@@ -1,0 +1,126 @@
+"""The `brief` command line: a thin layer over `brief.Library`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from brief.library import Library, UnknownDocument
+from brief.settings import Settings
+from brief.store import StoreError
+
+
+class BriefGroup(click.Group):
+    """Turns the library's expected failures into one-line messages instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (StoreError, UnknownDocument) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            click.echo(f"error: invalid settings: {problems}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=BriefGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="brief", prog_name="brief")
+def main() -> None:
+    """brief: cited answers and one-page briefings from a library of news articles."""
+
+
+def _library() -> Library:
+    return Library(Settings())
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Also remove documents whose files are gone.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def ingest(paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool) -> None:
+    """Ingest article files or folders (default: corpus/). Unchanged files are skipped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    targets = list(paths) or [Path("corpus")]
+    missing = [p for p in targets if not p.exists() and not p.is_symlink()]
+    for path in missing:
+        click.echo(f"error: {path}: no such file or folder", err=True)
+    targets = [p for p in targets if p not in missing]
+    library = _library()
+    show = not (quiet or as_json) and sys.stderr.isatty()
+    with Progress(
+        TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), disable=not show, transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, current: str) -> None:
+            bar.update(task, completed=done, total=total, description=Path(current).name if current else "")
+
+        report = library.ingest(targets, prune=prune, progress=progress)
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        for error in report.errors:
+            click.echo(f"error: {error}", err=True)
+        click.echo(report.summary())
+    if report.errors or missing:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def docs(as_json: bool) -> None:
+    """List indexed documents with their metadata and chunk counts."""
+    records = _library().documents()
+    if as_json:
+        _print_json([r.to_dict() for r in records])
+        return
+    if not records:
+        click.echo("No documents yet. Add some with: brief ingest PATH")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "date", "title", "author", "source", "chunks")
+    for r in records:
+        table.add_row(r.doc_id[:12], r.date, r.title, r.author, r.source, str(r.chunks))
+    Console().print(table)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(as_json: bool) -> None:
+    """Show where the store is, which models are set, and what it holds."""
+    info = _library().status()
+    if as_json:
+        _print_json(info)
+        return
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = ", ".join(value) or "-"
+        click.echo(f"{key:>14}: {value}")
+
+
+@main.command()
+@click.argument("doc_id")
+def rm(doc_id: str) -> None:
+    """Remove one document (by id or unique id prefix) and its chunks."""
+    record = _library().remove(doc_id)
+    click.echo(f"removed {record.doc_id}: {record.title}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

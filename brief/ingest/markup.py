@@ -1,0 +1,106 @@
+"""Parse Markdown or plain text into raw blocks (headings, paragraphs) and front matter."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import yaml
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_EMPHASIS = re.compile(r"(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=\S)\1")
+_SINGLE_UNDERSCORE = re.compile(r"(?<![\w])_(?=\S)(.+?)(?<=\S)_(?![\w])")
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_QUOTE_MARK = re.compile(r"^\s*>\s?")
+_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+
+
+@dataclass
+class RawBlock:
+    """A block before cleaning. `emphasized` marks a line wholly in bold/italic."""
+
+    kind: str  # "heading" | "paragraph"
+    text: str
+    level: int = 0
+    emphasized: bool = False
+    links: tuple[str, ...] = ()
+
+
+class FrontMatterError(ValueError):
+    """The YAML front matter of a Markdown file does not parse."""
+
+
+def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Return (front matter fields, remaining text). Fields are strings."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(f"front matter is not valid YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(data, dict):
+        raise FrontMatterError("front matter is not a mapping of fields")
+    fields = {str(k).strip().lower(): str(v).strip() for k, v in data.items() if v is not None}
+    return fields, text[match.end() :]
+
+
+def parse_blocks(text: str) -> list[RawBlock]:
+    """Headings and paragraphs of Markdown-ish text, with inline markup removed."""
+    blocks: list[RawBlock] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        if lines:
+            raw = " ".join(line.strip() for line in lines)
+            blocks.append(_paragraph(raw, lines))
+            lines.clear()
+
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line.strip() or _RULE.match(line):
+            flush()
+            continue
+        heading = _HEADING.match(line.strip())
+        if heading:
+            flush()
+            plain, _ = strip_inline(heading.group(2))
+            if plain:
+                blocks.append(RawBlock("heading", plain, level=len(heading.group(1))))
+            continue
+        if _LIST_MARK.match(line) and lines:
+            flush()  # each list item is its own block
+        lines.append(_QUOTE_MARK.sub("", _LIST_MARK.sub("", line)))
+    flush()
+    return blocks
+
+
+def _paragraph(raw: str, lines: list[str]) -> RawBlock:
+    plain, links = strip_inline(raw)
+    stripped = raw.strip()
+    emphasized = len(lines) == 1 and bool(re.fullmatch(r"(\*{1,3}|_{1,3}).+\1", stripped))
+    return RawBlock("paragraph", plain, emphasized=emphasized, links=links)
+
+
+def strip_inline(text: str) -> tuple[str, tuple[str, ...]]:
+    """Remove Markdown inline markup; return plain text and the link targets found."""
+    links: list[str] = []
+    text = _HTML_BREAK.sub(" ", text)
+    text = _IMAGE.sub("", text)
+
+    def keep_link_text(match: re.Match[str]) -> str:
+        links.append(match.group(2).strip())
+        return match.group(1)
+
+    text = _LINK.sub(keep_link_text, text)
+    text = _AUTOLINK.sub(lambda m: links.append(m.group(1)) or m.group(1), text)
+    for _ in range(3):  # nested emphasis such as ***bold italic***
+        text = _EMPHASIS.sub(r"\2", text)
+    text = _SINGLE_UNDERSCORE.sub(r"\1", text)
+    # Bold runs split across a quote leave stray markers ("**“Direct ...”**").
+    text = re.sub(r"(?<!\w)\*{2,3}|\*{2,3}(?!\w)", "", text)
+    return re.sub(r"[ \t\u00a0]+", " ", text).strip(), tuple(links)

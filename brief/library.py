@@ -1,0 +1,88 @@
+"""`Library`: the Python API that the CLI, the UI and the tests all use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from brief.embed import MiniLMEmbedder, OpenAIEmbedder, make_embedder
+from brief.ingest.chunking import ChunkingOptions
+from brief.ingestion import Ingestor, IngestReport, ProgressCallback
+from brief.settings import Settings
+from brief.store import Store
+from brief.types import DocumentRecord
+
+
+class UnknownDocument(KeyError):
+    """No document (or more than one) matches the given id."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class Library:
+    """A collection of ingested articles: ingest, list, remove, and (later) ask and brief."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+
+    @cached_property
+    def embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
+        return make_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings, self.settings.embedder_name())
+
+    def ingest(
+        self, paths: Iterable[str | Path], prune: bool = False, progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        """Add new and changed articles, retire replaced versions, optionally prune vanished files."""
+        options = ChunkingOptions(
+            target_tokens=self.settings.chunk_target_tokens,
+            max_tokens=self.settings.chunk_max_tokens,
+            overlap_sentences=self.settings.chunk_overlap_sentences,
+        )
+        ingestor = Ingestor(self.store, self.embedder, options)
+        return ingestor.run([Path(p) for p in paths], prune=prune, progress=progress)
+
+    def documents(self) -> list[DocumentRecord]:
+        """Indexed documents, newest first."""
+        docs = list(self.store.documents().values())
+        return sorted(docs, key=lambda d: (d.date, d.title), reverse=True)
+
+    def document(self, doc_id: str) -> DocumentRecord:
+        """The document with this id or unique id prefix."""
+        docs = self.store.documents()
+        if doc_id in docs:
+            return docs[doc_id]
+        matches = [d for d in docs if d.startswith(doc_id)] if len(doc_id) >= 4 else []
+        if len(matches) == 1:
+            return docs[matches[0]]
+        if matches:
+            raise UnknownDocument(f"'{doc_id}' matches {len(matches)} documents; give more of the id")
+        raise UnknownDocument(f"no document with id '{doc_id}' (see: brief docs)")
+
+    def remove(self, doc_id: str) -> DocumentRecord:
+        """Delete one document and its chunks."""
+        record = self.document(doc_id)
+        with self.store.write_lock():
+            self.store.delete_document(record.doc_id)
+            self.store.lexical()
+        return record
+
+    def status(self) -> dict[str, Any]:
+        docs = self.store.documents()
+        return {
+            "store": "server" if self.settings.chroma_url else "embedded",
+            "location": self.store.location,
+            "collection": self.settings.collection,
+            "embedder": self.settings.embedder_name(),
+            "backend": self.settings.resolved_backend(),
+            "documents": len(docs),
+            "chunks": sum(d.chunks for d in docs.values()),
+            "stored_chunks": self.store.count_chunks(),
+            "sources": sorted({d.source for d in docs.values() if d.source}),
+        }

@@ -1,0 +1,123 @@
+"""One typed settings object: every knob of brief, read from BRIEF_* variables and brief.toml.
+
+This is the only module that reads the environment. Everything else receives a
+`Settings` instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _default_prompts_dir() -> Path:
+    # A wheel carries the prompts inside the package; a source checkout keeps them at the top.
+    bundled = PACKAGE_DIR / "prompts"
+    return bundled if bundled.is_dir() else PACKAGE_DIR.parent / "prompts"
+
+
+def _aliases(name: str, *extra: str) -> AliasChoices:
+    return AliasChoices(f"BRIEF_{name.upper()}", name, *extra)
+
+
+class Settings(BaseSettings):
+    """Configuration for a brief library, its models and its interfaces."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEF_",
+        toml_file="brief.toml",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Store
+    home: Path = Field(Path(".brief"), description="Folder holding the local store.")
+    chroma_url: str | None = Field(None, description="Use a Chroma server (http://host:port).")
+    collection: str = Field("brief", min_length=3, description="Chroma collection name prefix.")
+
+    # Embeddings
+    embedder: Literal["minilm", "openai"] = "minilm"
+    embed_batch_size: int = Field(32, ge=1, le=512)
+    openai_embedding_model: str = "text-embedding-3-small"
+
+    # Chunking (tokens are estimated word pieces)
+    chunk_target_tokens: int = Field(200, ge=40)
+    chunk_max_tokens: int = Field(240, ge=60)
+    chunk_overlap_sentences: int = Field(1, ge=0, le=3)
+
+    # Retrieval
+    top_k: int = Field(6, ge=1, le=50)
+    candidates: int = Field(40, ge=5, le=500)
+    rrf_k: int = Field(60, ge=1)
+    per_doc_cap: int = Field(3, ge=1)
+
+    # Generation
+    backend: Literal["auto", "extractive", "openai", "local"] = "auto"
+    openai_api_key: str | None = Field(
+        None, validation_alias=_aliases("openai_api_key", "OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=_aliases("openai_base_url", "OPENAI_BASE_URL")
+    )
+    openai_model: str = "gpt-4o-mini"
+    local_model_path: Path | None = None
+    local_context: int = Field(4096, ge=512)
+    llm_timeout: float = Field(60.0, gt=0)
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+    # Interfaces
+    ui_host: str = "127.0.0.1"
+    ui_port: int = Field(7860, ge=0, le=65535)
+    ui_auth: str | None = Field(None, description="user:password for basic authentication.")
+    prompts_dir: Path = Field(default_factory=_default_prompts_dir)
+
+    @field_validator("chroma_url", "openai_api_key", "openai_base_url", "ui_auth", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ui_auth")
+    @classmethod
+    def _auth_has_colon(cls, value: str | None) -> str | None:
+        if value is not None and ":" not in value:
+            raise ValueError("ui_auth must look like user:password")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then environment, then brief.toml.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def resolved_backend(self) -> str:
+        """The generator that `auto` stands for: openai, then local, then extractive."""
+        if self.backend != "auto":
+            return self.backend
+        if self.openai_api_key or self.openai_base_url:
+            return "openai"
+        if self.local_model_path:
+            return "local"
+        return "extractive"
+
+    def embedder_name(self) -> str:
+        """The embedding model's name as stored with the collection."""
+        if self.embedder == "openai":
+            return f"openai:{self.openai_embedding_model}"
+        return "minilm:all-MiniLM-L6-v2-int8"

@@ -1,0 +1,350 @@
+"""Chroma (embedded or server) holding chunks and a document registry, plus the lexical index.
+
+Consistency without transactions: a document's registry record is written as `pending`
+before its chunks and flipped to `ready` after them, so readers see only `ready`
+documents, and a crash leaves a `pending` record that `repair` cleans up. Removal marks
+the record `deleting` first for the same reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from brief.lexical import LexicalIndex
+from brief.settings import Settings
+from brief.types import Chunk, DocumentRecord, date_to_int
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+READY, PENDING, DELETING = "ready", "pending", "deleting"
+_PAGE = 2000
+# A pending record from another host is considered abandoned after this long.
+STALE_PENDING_SECONDS = 15 * 60
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or written; the message says why and what to do."""
+
+
+class EmbedderMismatch(StoreError):
+    """The collection was built with another embedding model."""
+
+
+def _chunk_fields() -> tuple[str, ...]:
+    return ("doc_id", "index", "start", "end", "section", "title", "source", "date", "author", "url")
+
+
+class Store:
+    """The chunk collection, the document registry and the lexical index of one library."""
+
+    def __init__(self, settings: Settings, embedder_name: str) -> None:
+        self.settings = settings
+        self.embedder_name = embedder_name
+        self.location = settings.chroma_url or str(settings.home / "chroma")
+        self._client = _connect(settings)
+        name = settings.collection
+        try:
+            self._chunks = self._client.get_or_create_collection(
+                f"{name}_chunks",
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder_name},
+            )
+            self._docs = self._client.get_or_create_collection(f"{name}_docs", embedding_function=None)
+        except Exception as exc:  # noqa: BLE001 - any client failure becomes one clear message
+            raise StoreError(f"cannot open the Chroma collections at {self.location}: {exc}") from exc
+        stored = (self._chunks.metadata or {}).get("embedder")
+        if stored and stored != embedder_name:
+            raise EmbedderMismatch(
+                f"the collection '{name}' at {self.location} was built with the embedding model "
+                f"'{stored}', but brief is set to use '{embedder_name}'. Mixing models in one "
+                "collection would make search meaningless: set BRIEF_EMBEDDER back, or choose "
+                "another BRIEF_COLLECTION (or BRIEF_HOME) for the new model."
+            )
+        key = hashlib.sha1(f"{self.location}|{name}".encode()).hexdigest()[:12]
+        self._lexical_dir = settings.home / "lexical" / key
+        self._lexical: LexicalIndex | None = None
+
+    # ----- document registry -------------------------------------------------------------
+
+    def documents(self, statuses: Sequence[str] = (READY,)) -> dict[str, DocumentRecord]:
+        """Registry records with the given statuses, by doc id."""
+        result = self._call(lambda: self._docs.get(include=["metadatas"]))
+        records = {}
+        for doc_id, meta in zip(result["ids"], result["metadatas"] or [], strict=False):
+            if meta.get("status", READY) in statuses:
+                records[doc_id] = _record_from_meta(doc_id, meta)
+        return records
+
+    def document_statuses(self) -> dict[str, str]:
+        result = self._call(lambda: self._docs.get(include=["metadatas"]))
+        return {i: m.get("status", READY) for i, m in zip(result["ids"], result["metadatas"] or [], strict=False)}
+
+    def fingerprint(self) -> str:
+        """A hash of the ready document set: it changes whenever searchable content changes."""
+        docs = self.documents()
+        digest = hashlib.sha1()
+        for doc_id in sorted(docs):
+            digest.update(f"{doc_id}:{docs[doc_id].chunks};".encode())
+        return digest.hexdigest()
+
+    def begin_document(self, record: DocumentRecord) -> None:
+        """Announce a document about to be written (status pending)."""
+        self._put_record(record, PENDING)
+
+    def commit_document(self, record: DocumentRecord) -> None:
+        """Make a fully written document visible (status ready)."""
+        self._put_record(record, READY)
+        self._lexical = None
+
+    def update_paths(self, record: DocumentRecord) -> None:
+        self._put_record(record, READY)
+
+    def _put_record(self, record: DocumentRecord, status: str) -> None:
+        meta: dict[str, Any] = record.to_dict()
+        meta.pop("doc_id")
+        meta["paths"] = json.dumps(record.paths)
+        meta.update(
+            status=status,
+            date_int=date_to_int(record.date),
+            updated=time.time(),
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+        )
+        self._call(lambda: self._docs.upsert(ids=[record.doc_id], embeddings=[[1.0]], metadatas=[meta]))
+
+    def delete_document(self, doc_id: str) -> None:
+        """Hide the document first, then delete its chunks and its record."""
+        found = self._call(lambda: self._docs.get(ids=[doc_id], include=["metadatas"]))
+        if found["ids"]:
+            meta = dict(found["metadatas"][0])
+            meta["status"] = DELETING
+            self._call(lambda: self._docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[meta]))
+        self.delete_chunks_of(doc_id)
+        self._call(lambda: self._docs.delete(ids=[doc_id]))
+        self._lexical = None
+
+    def repair(self) -> list[str]:
+        """Finish interrupted writes: remove pending/deleting documents whose writer is gone."""
+        repaired = []
+        result = self._call(lambda: self._docs.get(include=["metadatas"]))
+        for doc_id, meta in zip(result["ids"], result["metadatas"] or [], strict=False):
+            if meta.get("status", READY) != READY and _writer_is_gone(meta):
+                self.delete_chunks_of(doc_id)
+                self._call(lambda d=doc_id: self._docs.delete(ids=[d]))
+                repaired.append(doc_id)
+        if repaired:
+            self._lexical = None
+        return repaired
+
+    # ----- chunks ---------------------------------------------------------------------------
+
+    def write_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        batch = max(1, min(self._max_batch(), 2000))
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            self._call(
+                lambda p=part, s=start: self._chunks.upsert(
+                    ids=[c.chunk_id for c in p],
+                    embeddings=vectors[s : s + len(p)],
+                    documents=[c.text for c in p],
+                    metadatas=[c.metadata() for c in p],
+                )
+            )
+
+    def delete_chunks_of(self, doc_id: str) -> None:
+        self._call(lambda: self._chunks.delete(where={"doc_id": doc_id}))
+
+    def count_chunks(self) -> int:
+        return int(self._call(self._chunks.count))
+
+    def chunk_ids_of(self, doc_id: str) -> list[str]:
+        return list(self._call(lambda: self._chunks.get(where={"doc_id": doc_id}, include=[]))["ids"])
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked; unknown ids are left out."""
+        if not chunk_ids:
+            return []
+        result = self._call(lambda: self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"]))
+        found = {
+            i: _chunk_from_row(i, d, m)
+            for i, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=False)
+        }
+        return [found[i] for i in chunk_ids if i in found]
+
+    def query_dense(
+        self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Nearest chunks with cosine similarity (1 - distance), best first."""
+        if n <= 0:
+            return []
+        result = self._call(
+            lambda: self._chunks.query(
+                query_embeddings=[list(vector)],
+                n_results=n,
+                where=where or None,
+                include=["documents", "metadatas", "distances"],
+            )
+        )
+        rows = zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=False)
+        return [(_chunk_from_row(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
+
+    def iter_chunks(self, include_vectors: bool = False) -> Iterator[tuple[str, str, dict, Any]]:
+        """Every stored chunk as (id, text, metadata, vector or None), page by page."""
+        include = ["documents", "metadatas"] + (["embeddings"] if include_vectors else [])
+        offset = 0
+        while True:
+            page = self._call(lambda o=offset: self._chunks.get(include=include, limit=_PAGE, offset=o))
+            ids = page["ids"]
+            if not ids:
+                return
+            vectors = page.get("embeddings") if include_vectors else None
+            for j, chunk_id in enumerate(ids):
+                vector = vectors[j] if vectors is not None else None
+                yield chunk_id, page["documents"][j], page["metadatas"][j], vector
+            offset += len(ids)
+
+    # ----- lexical index ----------------------------------------------------------------------
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index for the current ready documents, rebuilt from Chroma when stale."""
+        fingerprint = self.fingerprint()
+        if self._lexical is not None and self._lexical.fingerprint == fingerprint:
+            return self._lexical
+        saved = LexicalIndex.load(self._lexical_dir)
+        if saved is not None and saved.fingerprint == fingerprint:
+            self._lexical = saved
+            return saved
+        self._lexical = self.rebuild_lexical(fingerprint)
+        return self._lexical
+
+    def rebuild_lexical(self, fingerprint: str | None = None) -> LexicalIndex:
+        fingerprint = fingerprint or self.fingerprint()
+        ready = set(self.documents())
+        ids, texts, metas = [], [], []
+        for chunk_id, text, meta, _ in self.iter_chunks():
+            if meta.get("doc_id") in ready:
+                ids.append(chunk_id)
+                # Title and section make a passage findable by what the article is about.
+                texts.append(f"{meta.get('title', '')}\n{meta.get('section', '')}\n{text}")
+                metas.append(meta)
+        index = LexicalIndex.build(fingerprint, ids, texts, metas)
+        with contextlib.suppress(OSError):
+            index.save(self._lexical_dir)
+        self._lexical = index
+        return index
+
+    # ----- writers' lock and helpers ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer at a time per BRIEF_HOME (embedded Chroma is not multi-process safe)."""
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.home / "write.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _max_batch(self) -> int:
+        try:
+            return int(self._client.get_max_batch_size())
+        except Exception:  # noqa: BLE001 - older servers lack the call
+            return 1000
+
+    def _call(self, func):  # type: ignore[no-untyped-def]
+        try:
+            return func()
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if self.settings.chroma_url and _is_connection_error(exc):
+                raise StoreError(
+                    f"the Chroma server at {self.settings.chroma_url} is not reachable ({exc.__class__.__name__}); "
+                    "nothing was written. Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
+                ) from exc
+            raise
+
+
+def _connect(settings: Settings):  # type: ignore[no-untyped-def]
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "localhost",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(
+                f"cannot connect to the Chroma server at {settings.chroma_url}: {exc}. "
+                "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
+            ) from exc
+    path = settings.home / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:  # noqa: BLE001
+        raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    text = str(exc).lower()
+    return bool(names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError"}) or (
+        "connect" in text and ("refused" in text or "could not" in text or "failed" in text)
+    )
+
+
+def _writer_is_gone(meta: dict[str, Any]) -> bool:
+    host, _, pid = str(meta.get("owner", "")).rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return True  # this process is not writing it now (writes hold the lock)
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    return time.time() - float(meta.get("updated", 0) or 0) > STALE_PENDING_SECONDS
+
+
+def _record_from_meta(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=doc_id,
+        title=str(meta.get("title", "")),
+        author=str(meta.get("author", "")),
+        source=str(meta.get("source", "")),
+        date=str(meta.get("date", "")),
+        url=str(meta.get("url", "")),
+        language=str(meta.get("language", "")),
+        paths=json.loads(meta.get("paths") or "[]"),
+        chunks=int(meta.get("chunks", 0)),
+        chars=int(meta.get("chars", 0)),
+        ingested_at=str(meta.get("ingested_at", "")),
+    )
+
+
+def _chunk_from_row(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    fields = {k: meta.get(k, "") for k in _chunk_fields()}
+    for key in ("index", "start", "end"):
+        fields[key] = int(fields[key] or 0)
+    return Chunk(chunk_id=chunk_id, text=text, **{k: (v if k in ("index", "start", "end") else str(v)) for k, v in fields.items()})

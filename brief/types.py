@@ -1,0 +1,168 @@
+"""The data that flows through brief: files -> Article -> Chunk -> store -> Answer/Brief."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Block:
+    """One structural unit of a cleaned article: a heading or a paragraph."""
+
+    kind: str  # "heading" or "paragraph"
+    text: str
+    level: int = 0  # heading level (1-6); 0 for paragraphs
+
+
+@dataclass
+class Article:
+    """A parsed article: metadata plus its cleaned body as structural blocks.
+
+    `text` is the cleaned text that chunk offsets point into; it is the blocks
+    joined by blank lines, so it is derived, never edited on its own.
+    """
+
+    blocks: list[Block]
+    title: str = ""
+    author: str = ""
+    source: str = ""  # outlet or site
+    date: str = ""  # ISO 8601 (YYYY-MM-DD) or ""
+    url: str = ""
+    language: str = ""
+    path: str = ""  # file the article came from
+    record: str = ""  # position inside a multi-article file (jsonl line), else ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return BLOCK_SEPARATOR.join(b.text for b in self.blocks)
+
+    def block_spans(self) -> list[tuple[Block, int, int]]:
+        """Each block with its start/end character offsets into `text`."""
+        spans, pos = [], 0
+        for block in self.blocks:
+            spans.append((block, pos, pos + len(block.text)))
+            pos += len(block.text) + len(BLOCK_SEPARATOR)
+        return spans
+
+
+BLOCK_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of an article, with offsets into the article's cleaned text."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    section: str
+    title: str
+    source: str
+    date: str
+    author: str = ""
+    url: str = ""
+
+    def metadata(self) -> dict[str, Any]:
+        """Flat metadata as stored in Chroma (scalars only)."""
+        meta = asdict(self)
+        meta.pop("text")
+        meta.pop("chunk_id")
+        meta["date_int"] = date_to_int(self.date)
+        return meta
+
+
+def date_to_int(iso_date: str) -> int:
+    """2024-12-29 -> 20241229, so stores that only compare numbers can filter ranges."""
+    digits = iso_date[:10].replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+
+
+@dataclass
+class DocumentRecord:
+    """What the store knows about one indexed document."""
+
+    doc_id: str
+    title: str
+    author: str
+    source: str
+    date: str
+    url: str
+    language: str
+    paths: list[str]
+    chunks: int
+    chars: int
+    ingested_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its retrieval score, as handed to generators."""
+
+    chunk: Chunk
+    score: float
+    text: str  # may be widened with neighbouring chunks; defaults to chunk text
+    start: int
+    end: int
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    source: str
+    date: str
+    url: str
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Sentence:
+    text: str
+    citations: list[int]
+    supported: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """The result of `ask`: the contract shared by the CLI's --json and the API."""
+
+    question: str
+    answer: str
+    declined: bool
+    backend: str
+    citations: list[Citation]
+    sentences: list[Sentence]
+    retrieved: list[dict[str, Any]]
+    timings_ms: dict[str, float]
+    notice: str = ""  # e.g. a fallback explanation; empty when all went normally
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "question": self.question,
+            "answer": self.answer,
+            "declined": self.declined,
+            "backend": self.backend,
+            "citations": [c.to_dict() for c in self.citations],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "retrieved": self.retrieved,
+            "timings_ms": self.timings_ms,
+        }
+        if self.notice:
+            data["notice"] = self.notice
+        return data
