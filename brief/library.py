@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from brief.chain import AnswerChain, AskRequest
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder, make_embedder
+from brief.generate import Generator, History, make_generator
 from brief.ingest.chunking import ChunkingOptions
 from brief.ingestion import Ingestor, IngestReport, ProgressCallback
+from brief.retrieve import HybridSearcher, SearchFilters
 from brief.settings import Settings
 from brief.store import Store
-from brief.types import DocumentRecord
+from brief.types import Answer, DocumentRecord
 
 
 class UnknownDocument(KeyError):
@@ -27,6 +30,7 @@ class Library:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
+        self._generators: dict[str, Generator] = {}
 
     @cached_property
     def embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
@@ -35,6 +39,57 @@ class Library:
     @cached_property
     def store(self) -> Store:
         return Store(self.settings, self.settings.embedder_name())
+
+    @cached_property
+    def searcher(self) -> HybridSearcher:
+        s = self.settings
+        return HybridSearcher(self.store, self.embedder, s.candidates, s.rrf_k, s.per_doc_cap)
+
+    @cached_property
+    def answer_chain(self) -> AnswerChain:
+        return AnswerChain(
+            self.searcher, self.generator, self.generator("extractive"), self.judge_embedder
+        )
+
+    @cached_property
+    def judge_embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
+        """Citation checks compare meanings with the bundled model: local, fast, deterministic."""
+        return self.embedder if isinstance(self.embedder, MiniLMEmbedder) else MiniLMEmbedder()
+
+    def generator(self, backend: str = "auto") -> Generator:
+        """The generator for a backend ('auto' follows the settings), created once."""
+        name = self.settings.resolved_backend() if backend == "auto" else backend
+        if name not in self._generators:
+            self._generators[name] = make_generator(name, self.settings, self.judge_embedder)
+        return self._generators[name]
+
+    def _request(
+        self, question: str, history: History | None, filters: SearchFilters | None, k: int | None, backend: str
+    ) -> AskRequest:
+        name = self.settings.resolved_backend() if backend == "auto" else backend
+        return AskRequest(question.strip(), list(history or []), filters or SearchFilters(), k or self.settings.top_k, name)
+
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+        k: int | None = None,
+        backend: str = "auto",
+    ) -> Answer:
+        """A cited answer (or an honest decline) from the library."""
+        return self.answer_chain.invoke(self._request(question, history, filters, k, backend))
+
+    def ask_stream(
+        self,
+        question: str,
+        history: History | None = None,
+        filters: SearchFilters | None = None,
+        k: int | None = None,
+        backend: str = "auto",
+    ) -> Iterator[str | Answer]:
+        """Text pieces while the answer is written, then the verified Answer."""
+        return self.answer_chain.stream(self._request(question, history, filters, k, backend))
 
     def ingest(
         self, paths: Iterable[str | Path], prune: bool = False, progress: ProgressCallback | None = None

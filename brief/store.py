@@ -190,7 +190,7 @@ class Store:
             return []
         result = self._call(
             lambda: self._chunks.query(
-                query_embeddings=[list(vector)],
+                query_embeddings=[[float(x) for x in vector]],
                 n_results=n,
                 where=where or None,
                 include=["documents", "metadatas", "distances"],

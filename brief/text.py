@@ -15,6 +15,7 @@ _ABBREVIATIONS = {
 # A sentence ends at . ! or ? (plus closing quotes/brackets), before whitespace and a
 # character that can start a sentence.
 _BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])""")
+_LINE = re.compile(r"[^\n]+")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
@@ -33,17 +34,23 @@ STOPWORDS = frozenset(
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of each sentence in `text`, whitespace trimmed."""
+    """(start, end) offsets of each sentence in `text`, whitespace trimmed.
+
+    A line break always ends a sentence: paragraphs and list items stand alone."""
     spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _BOUNDARY.finditer(text):
+    for line in _LINE.finditer(text):
+        _line_sentences(text, line.start(), line.end(), spans)
+    return spans
+
+
+def _line_sentences(text: str, start: int, stop: int, spans: list[tuple[int, int]]) -> None:
+    for match in _BOUNDARY.finditer(text, start, stop):
         end = match.end()
         if _is_abbreviation(text[start : match.start() + 1]):
             continue
         _append_trimmed(spans, text, start, end)
         start = end
-    _append_trimmed(spans, text, start, len(text))
-    return spans
+    _append_trimmed(spans, text, start, stop)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -59,7 +66,8 @@ def _is_abbreviation(before: str) -> bool:
         return False
     word = match.group(1).lower()
     # Initials ("F.M. Shakil", "J. Smith") and known abbreviations do not end sentences.
-    return word in _ABBREVIATIONS or (len(word.replace(".", "")) == 1 and word.isalpha())
+    initials = all(len(part) == 1 for part in word.split("."))  # "J", "F.M", "U.S"
+    return word in _ABBREVIATIONS or initials
 
 
 def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
@@ -97,3 +105,14 @@ def stem(word: str) -> str:
 
 def normalize_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+_PART_SPLIT = re.compile(
+    r",?\s+and\s+(?=(?:by\s+|in\s+|to\s+|on\s+)?(?:what|how|when|which|who|whom|where|why)\b)", re.I
+)
+
+
+def split_question(question: str) -> list[str]:
+    """'When did X happen, and how full was Y?' -> ['When did X happen', 'how full was Y?']."""
+    parts = [p.strip() for p in _PART_SPLIT.split(question) if p.strip()]
+    return parts if len(parts) > 1 else [question]

@@ -151,6 +151,8 @@ class Answer:
     retrieved: list[dict[str, Any]]
     timings_ms: dict[str, float]
     notice: str = ""  # e.g. a fallback explanation; empty when all went normally
+    # How the generator's own citations fared in verification (proposed/confirmed/invented).
+    citation_check: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -165,4 +167,5 @@ class Answer:
         }
         if self.notice:
             data["notice"] = self.notice
+        data["citation_check"] = self.citation_check
         return data

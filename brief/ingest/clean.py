@@ -9,6 +9,7 @@ broke in two are joined again.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 from brief.ingest.markup import RawBlock
 from brief.ingest.metadata import (
@@ -45,6 +46,7 @@ def assemble_article(
     rest = _consume_leading_metadata(rest, meta)
     if title_at is None and "title" not in meta and rest:
         meta["title"], rest = _title_from_first_line(rest)
+        rest = _consume_leading_metadata(rest, meta)  # byline and date under that title
 
     body = _drop_trailing_dates(_drop_boilerplate(rest, meta), meta)
     body = _join_broken_paragraphs(body)
@@ -134,6 +136,9 @@ def _consume_leading_metadata(blocks: list[RawBlock], meta: dict[str, str]) -> l
             break
         if not (_take_metadata_line(line, blocks[i].emphasized, meta) or is_boilerplate(line)):
             break
+        url = url_in_line(line)
+        if url and urlparse(url).path.strip("/"):
+            meta.setdefault("url", url)  # a link to a page (not a site's home) is the article's
         i += 1
     return blocks[i:]
 
@@ -186,7 +191,13 @@ def _join_broken_paragraphs(blocks: list[RawBlock]) -> list[RawBlock]:
 
 
 def _mark_implicit_headings(blocks: list[RawBlock]) -> list[RawBlock]:
-    """In plain text, a short unpunctuated line followed by a paragraph is a subheading."""
+    """In plain text, a short unpunctuated line followed by a paragraph is a subheading.
+
+    Only for text without headings of its own: where the markup marks its headings, a
+    short line (a kicker, a byline) is not one.
+    """
+    if any(block.kind == "heading" for block in blocks):
+        return blocks
     out = []
     for i, block in enumerate(blocks):
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None

@@ -137,7 +137,8 @@ def _load_json_records(text: str, name: str, jsonl: bool) -> LoadResult:
                 try:
                     records.append((f"line {number}", json.loads(line)))
                 except json.JSONDecodeError as exc:
-                    records.append((f"line {number}", LoadError(f"{name}:{number}", f"invalid JSON ({exc.msg})")))
+                    error = LoadError(f"{name} (line {number})", f"invalid JSON ({exc.msg})")
+                    records.append((f"line {number}", error))
     else:
         try:
             data = json.loads(text)

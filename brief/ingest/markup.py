@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import yaml
 
+from brief.ingest.metadata import byline_author, is_email_line, labelled_field, parse_date, url_in_line
+
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -74,9 +76,28 @@ def parse_blocks(text: str) -> list[RawBlock]:
             continue
         if _LIST_MARK.match(line) and lines:
             flush()  # each list item is its own block
+        if _is_metadata_line(line):
+            # Plain text often stacks title, byline, date and URL on consecutive lines:
+            # such a line is never part of the prose around it.
+            flush()
+            lines.append(line)
+            flush()
+            continue
         lines.append(_QUOTE_MARK.sub("", _LIST_MARK.sub("", line)))
     flush()
     return blocks
+
+
+def _is_metadata_line(line: str) -> bool:
+    line = line.strip()
+    if len(line) > 120:
+        return False
+    if url_in_line(line) or is_email_line(line):
+        return True
+    # A capital letter or digit first: "by the council" in wrapped prose is not a byline.
+    return (line[:1].isupper() or line[:1].isdigit()) and bool(
+        labelled_field(line) or byline_author(line) or parse_date(line)
+    )
 
 
 def _paragraph(raw: str, lines: list[str]) -> RawBlock:

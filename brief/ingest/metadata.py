@@ -93,7 +93,7 @@ def byline_author(line: str, emphasized: bool = False) -> str:
     line = line.strip()
     match = _BYLINE.match(line)
     if match:
-        name = re.split(r"\s*[,|–—-]\s+|\s+and\s+(?=[A-Z].*,)", match.group("name"))[0]
+        name = re.split(r"\s*[,|·•–—-]\s+|\s+and\s+(?=[A-Z].*,)", match.group("name"))[0]
         return name.strip().rstrip(".") if _looks_like_name(name) else ""
     if emphasized and _looks_like_name(line):
         return line

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 import statistics
+from collections import Counter
+from dataclasses import dataclass
 
 from brief.ingest.markup import RawBlock
 
@@ -23,7 +26,7 @@ def parse_pdf(data: bytes) -> tuple[dict[str, str], list[RawBlock]]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise PdfError("the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        lines = [line for number, page in enumerate(reader.pages) for line in _page_lines(page, number)]
         info = reader.metadata or {}
     except PdfReadError as exc:
         raise PdfError(f"unreadable PDF ({exc})") from exc
@@ -32,11 +35,108 @@ def parse_pdf(data: bytes) -> tuple[dict[str, str], list[RawBlock]]:
         "author": str(info.get("/Author") or "").strip(),
         "date": str(info.get("/CreationDate") or "").strip(),
     }
-    return {k: v for k, v in hints.items() if v}, _blocks_from_lines(pages)
+    return {k: v for k, v in hints.items() if v}, _blocks_from_layout(lines)
 
 
-def _blocks_from_lines(pages: list[str]) -> list[RawBlock]:
-    lines = [line.strip() for page in pages for line in page.splitlines()]
+@dataclass
+class _Line:
+    text: str
+    page: int
+    y: float  # baseline height on the page (PDF coordinates: larger is higher)
+    size: float  # largest font size on the line, in points
+
+
+def _page_lines(page, number: int) -> list[_Line]:  # type: ignore[no-untyped-def]
+    """The page's text lines with their position and font size."""
+    lines: list[_Line] = []
+    parts: list[str] = []
+    geometry: list[tuple[float, float]] = []
+
+    def end_line() -> None:
+        text = "".join(parts).strip()
+        if text:
+            y = geometry[0][0] if geometry else 0.0
+            lines.append(_Line(text, number, y, max((g[1] for g in geometry), default=0.0)))
+        parts.clear()
+        geometry.clear()
+
+    def visit(text: str, cm, tm, font, size) -> None:  # type: ignore[no-untyped-def]
+        pieces = text.split("\n")
+        for i, piece in enumerate(pieces):
+            parts.append(piece)
+            if piece.strip():
+                geometry.append(_placement(cm, tm, size))
+            if i < len(pieces) - 1:
+                end_line()
+
+    page.extract_text(visitor_text=visit)
+    end_line()
+    return lines
+
+
+def _placement(cm, tm, size) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(baseline y, font size in points) of text drawn with text matrix tm under cm."""
+    try:
+        a, b, c, d = (float(v) for v in cm[:4])
+        y = b * float(tm[4]) + d * float(tm[5]) + float(cm[5])
+        # The text matrix's vertical axis mapped through cm gives the font's scale.
+        scale = abs(float(tm[2]) * b + float(tm[3]) * d) or abs(float(tm[2]) * a + float(tm[3]) * c)
+        return y, float(size or 0) * (scale or 1.0)
+    except (TypeError, ValueError, IndexError):
+        return 0.0, 0.0
+
+
+def _blocks_from_layout(lines: list[_Line]) -> list[RawBlock]:
+    """Paragraphs from vertical gaps, headings from font sizes larger than the body's."""
+    sized = [line for line in lines if line.size > 0]
+    if not sized:
+        return _blocks_from_lines([line.text for line in lines])
+    weight: Counter[float] = Counter()
+    for line in sized:
+        weight[round(line.size, 1)] += len(line.text)
+    body = weight.most_common(1)[0][0]
+    gaps = [
+        (prev.y - line.y) / line.size
+        for prev, line in zip(sized, sized[1:], strict=False)
+        if prev.page == line.page and round(prev.size, 1) == round(line.size, 1) == body and prev.y > line.y
+    ]
+    # Lines of one paragraph sit one line-height apart; a paragraph break adds space.
+    spacing = statistics.median(gaps) if gaps else 1.5
+    heading_sizes = sorted({round(line.size, 1) for line in sized if line.size > body * 1.15}, reverse=True)
+
+    blocks: list[RawBlock] = []
+    current: list[_Line] = []
+
+    def flush() -> None:
+        if current:
+            size = round(current[0].size, 1)
+            text = _join_lines([line.text for line in current])
+            if size in heading_sizes:
+                blocks.append(RawBlock("heading", text, level=min(heading_sizes.index(size) + 1, 6)))
+            else:
+                blocks.append(RawBlock("paragraph", text))
+            current.clear()
+
+    for line in lines:
+        if current:
+            prev = current[-1]
+            same_style = round(prev.size, 1) == round(line.size, 1)
+            if prev.page != line.page:
+                # A paragraph running over a page break ends its page mid-sentence.
+                breaks = not same_style or bool(re.search(r"""[.!?:"'”’)]$""", prev.text))
+            else:
+                gap = (prev.y - line.y) / max(line.size, 1e-6)
+                breaks = not same_style or gap <= 0 or gap > spacing * 1.3
+            if breaks:
+                flush()
+        current.append(line)
+    flush()
+    return blocks
+
+
+def _blocks_from_lines(lines: list[str]) -> list[RawBlock]:
+    """Fallback without layout information: paragraph ends guessed from short lines."""
+    lines = [line.strip() for line in lines]
     lengths = [len(line) for line in lines if len(line) > 20]
     full = statistics.quantiles(lengths, n=4)[2] if len(lengths) >= 4 else 80
     blocks: list[RawBlock] = []

@@ -1,0 +1,200 @@
+"""Citation verification: every sentence is checked against the passages it cites.
+
+A citation stands only if its passage supports the sentence; otherwise it is replaced
+by the passage that does, or dropped. A sentence no passage supports is marked
+unsupported. Numbers that point at no passage are discarded. Citations are then
+renumbered 1..n in order of first use, so the reader never sees a gap or a stray number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from brief.generate.base import Draft, DraftSentence
+from brief.text import content_words, sentence_spans
+from brief.types import Citation, Passage, Sentence
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CITATION = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_LEADING_CITATIONS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+\s*")
+
+# Support thresholds: lexical recall of the sentence's content words in the passage,
+# and cosine similarity with the passage's closest sentence.
+RECALL_ALONE = 0.7
+RECALL_WITH_MEANING = 0.35
+MEANING_WITH_RECALL = 0.6
+MEANING_ALONE = 0.8
+
+
+@dataclass
+class Support:
+    supported: bool
+    score: float
+    quote_span: tuple[int, int]  # offsets of the best-matching sentence(s) in the passage text
+
+
+@dataclass
+class _PassageView:
+    passage: Passage
+    words: set[str]
+    spans: list[tuple[int, int]]
+    span_words: list[set[str]]
+    vectors: np.ndarray | None = None
+
+
+@dataclass
+class SupportJudge:
+    """Decides whether a passage supports a sentence: shared words, numbers, and meaning."""
+
+    embedder: object | None = None  # anything with encode(list[str]) -> unit vectors
+    _views: dict[int, _PassageView] = field(default_factory=dict)
+
+    def view(self, index: int, passage: Passage) -> _PassageView:
+        if index not in self._views:
+            spans = sentence_spans(passage.text)
+            self._views[index] = _PassageView(
+                passage,
+                set(content_words(passage.text)),
+                spans,
+                [set(content_words(passage.text[s:e])) for s, e in spans],
+            )
+        return self._views[index]
+
+    def judge(self, sentence: str, index: int, passage: Passage) -> Support:
+        view = self.view(index, passage)
+        words = set(content_words(sentence))
+        if not words or not view.spans:
+            return Support(False, 0.0, (0, 0))
+        recall = len(words & view.words) / len(words)
+        numbers_ok = all(_number_in(n, passage.text) for n in _NUMBER.findall(sentence))
+        overlaps = [len(words & sw) / len(words) for sw in view.span_words]
+        best = int(np.argmax(overlaps))
+        meaning = 0.0
+        if recall < RECALL_ALONE and self.embedder is not None and recall >= 0.15:
+            sims = self._similarities(sentence, view)
+            meaning = float(sims.max())
+            best = int(np.argmax(sims)) if overlaps[best] < RECALL_ALONE else best
+        supported = numbers_ok and (
+            recall >= RECALL_ALONE
+            or (recall >= RECALL_WITH_MEANING and meaning >= MEANING_WITH_RECALL)
+            or meaning >= MEANING_ALONE
+        )
+        return Support(supported, 0.6 * recall + 0.4 * meaning, view.spans[best])
+
+    def _similarities(self, sentence: str, view: _PassageView) -> np.ndarray:
+        if view.vectors is None:
+            texts = [view.passage.text[s:e] for s, e in view.spans]
+            view.vectors = self.embedder.encode(texts)  # type: ignore[union-attr]
+        vector = self.embedder.encode([sentence])[0]  # type: ignore[union-attr]
+        return view.vectors @ vector
+
+
+def _number_in(number: str, text: str) -> bool:
+    plain = number.replace(",", "")
+    return number in text or plain in text.replace(",", "")
+
+
+def parse_cited_text(text: str) -> list[DraftSentence]:
+    """Split generated text into sentences with the [n] markers each carries (0-based)."""
+    sentences: list[DraftSentence] = []
+    body = text.strip()
+    for start, end in sentence_spans(body):
+        piece = body[start:end]
+        # "Claim. [2] Next claim." - a marker after the full stop belongs to the claim before it.
+        leading = _LEADING_CITATIONS.match(piece)
+        if leading and sentences:
+            sentences[-1].cited.extend(_numbers(leading.group(0)))
+            piece = piece[leading.end() :]
+        clean = _CITATION.sub("", piece).strip()
+        if clean:
+            sentences.append(DraftSentence(clean, _numbers(piece)))
+    return sentences
+
+
+def _numbers(text: str) -> list[int]:
+    """0-based passage indexes of the [n] markers in text."""
+    return [int(n) - 1 for group in _CITATION.findall(text) for n in re.split(r"[,;]", group) if int(n) > 0]
+
+
+@dataclass
+class Verification:
+    """Checked sentences, the citations they use, and how the generator's own citations fared."""
+
+    sentences: list[Sentence]
+    citations: list[Citation]
+    proposed: int = 0  # citations the generator wrote that point at a real passage
+    confirmed: int = 0  # of those, how many the verifier kept
+    invented: int = 0  # citation numbers that pointed at no passage
+
+    def stats(self) -> dict[str, int]:
+        return {"proposed": self.proposed, "confirmed": self.confirmed, "invented": self.invented}
+
+
+def verify_draft(draft: Draft, passages: list[Passage], judge: SupportJudge) -> Verification:
+    """Check every sentence against its cited passages; renumber citations 1..n by first use."""
+    if draft.declined:
+        return Verification([Sentence(s.text, [], True) for s in draft.sentences], [])
+    result = Verification([], [])
+    numbering: dict[int, int] = {}
+    quotes: dict[int, list[tuple[int, int]]] = {}
+    for sentence in draft.sentences:
+        unique = list(dict.fromkeys(sentence.cited))
+        cited = [i for i in unique if 0 <= i < len(passages)]
+        result.invented += len(unique) - len(cited)
+        result.proposed += len(cited)
+        kept: list[tuple[int, Support]] = []
+        for i in cited:
+            support = judge.judge(sentence.text, i, passages[i])
+            if support.supported:
+                kept.append((i, support))
+        result.confirmed += len(kept)
+        if not kept:
+            best = _best_support(sentence.text, passages, judge)
+            if best is not None:
+                kept = [best]
+        for i, support in kept:
+            numbering.setdefault(i, len(numbering) + 1)
+            quotes.setdefault(i, []).append(support.quote_span)
+        result.sentences.append(Sentence(sentence.text, [numbering[i] for i, _ in kept], bool(kept)))
+    result.citations = [
+        _citation(numbering[i], passages[i], quotes[i]) for i in sorted(numbering, key=numbering.__getitem__)
+    ]
+    return result
+
+
+def _best_support(sentence: str, passages: list[Passage], judge: SupportJudge) -> tuple[int, Support] | None:
+    best: tuple[int, Support] | None = None
+    for i, passage in enumerate(passages):
+        support = judge.judge(sentence, i, passage)
+        if support.supported and (best is None or support.score > best[1].score):
+            best = (i, support)
+    return best
+
+
+def _citation(n: int, passage: Passage, spans: list[tuple[int, int]]) -> Citation:
+    """The citation with the exact sentences of the passage that support its claims."""
+    merged = sorted(set(spans))
+    quote = " … ".join(passage.text[s:e] for s, e in merged)
+    return Citation(
+        n=n,
+        doc_id=passage.chunk.doc_id,
+        chunk_id=passage.chunk.chunk_id,
+        title=passage.chunk.title,
+        source=passage.chunk.source,
+        date=passage.chunk.date,
+        url=passage.chunk.url,
+        quote=quote,
+    )
+
+
+def render_answer(sentences: list[Sentence]) -> str:
+    """Answer text with [n] after each sentence; unsupported sentences are flagged."""
+    parts = []
+    for s in sentences:
+        marks = "".join(f"[{n}]" for n in s.citations)
+        flag = "" if s.supported else " [unsupported]"
+        parts.append(f"{s.text}{' ' + marks if marks else ''}{flag}")
+    return " ".join(parts)

@@ -1,0 +1,273 @@
+"""Offline evaluation: fixed question sets, deterministic metrics, comparable runs."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from brief.types import Answer, DocumentRecord
+
+# Metrics where a higher value is better; the rest (rates of bad things, latency) are lower-better.
+HIGHER_IS_BETTER = {
+    "hit_at_k", "recall_at_k", "mrr", "fact_recall", "decline_accuracy", "citation_precision",
+    "cited_sentence_share", "answered_share",
+}
+METRIC_ORDER = [
+    "hit_at_k", "recall_at_k", "mrr", "fact_recall", "decline_accuracy", "citation_precision",
+    "cited_sentence_share", "unsupported_rate", "retrieve_p50_ms", "retrieve_p95_ms",
+    "generate_p50_ms", "generate_p95_ms", "total_p50_ms", "total_p95_ms",
+]
+
+
+class QuestionFileError(ValueError):
+    """A question file is malformed; the message names the file and the item."""
+
+
+@dataclass
+class EvalItem:
+    id: str
+    question: str
+    answerable: bool = True
+    facts: list[list[str]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    set_name: str = ""
+
+
+@dataclass
+class ItemResult:
+    id: str
+    set_name: str
+    question: str
+    answerable: bool
+    declined: bool
+    answer: str
+    backend: str
+    hit: float | None
+    recall: float | None
+    reciprocal_rank: float | None
+    fact_recall: float | None
+    facts_missing: list[str]
+    decline_correct: bool
+    citations_proposed: int
+    citations_confirmed: int
+    sentences: int
+    cited_sentences: int
+    unsupported_sentences: int
+    timings_ms: dict[str, float]
+
+
+def load_questions(path: Path) -> list[EvalItem]:
+    """Items of a YAML or JSONL question file, validated."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise QuestionFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            raw = [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            raw = yaml.safe_load(text) or []
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise QuestionFileError(f"{path}: not valid YAML/JSONL ({exc})") from exc
+    if not isinstance(raw, list):
+        raise QuestionFileError(f"{path}: expected a list of questions")
+    items, seen = [], set()
+    for number, entry in enumerate(raw, start=1):
+        where = f"{path}: item {number}"
+        if not isinstance(entry, dict):
+            raise QuestionFileError(f"{where}: must be a mapping")
+        if not str(entry.get("question", "")).strip():
+            raise QuestionFileError(f"{where}: missing field 'question'")
+        item_id = str(entry.get("id") or f"{path.stem}-{number}")
+        if item_id in seen:
+            raise QuestionFileError(f"{where}: duplicate id '{item_id}'")
+        seen.add(item_id)
+        facts = entry.get("facts") or []
+        if not isinstance(facts, list) or not all(isinstance(f, (list, str)) for f in facts):
+            raise QuestionFileError(f"{where} ({item_id}): 'facts' must be a list of lists of phrasings")
+        items.append(
+            EvalItem(
+                id=item_id,
+                question=str(entry["question"]).strip(),
+                answerable=bool(entry.get("answerable", True)),
+                facts=[[str(p) for p in (f if isinstance(f, list) else [f])] for f in facts],
+                sources=[str(s) for s in entry.get("sources") or []],
+                set_name=path.stem,
+            )
+        )
+    return items
+
+
+def corpus_of(path: Path) -> str:
+    """The corpus a question file declares in a '# corpus: PATH' comment, or ''."""
+    for line in path.read_text(encoding="utf-8").splitlines()[:10]:
+        if line.strip().lower().startswith("# corpus:"):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+def gold_doc_ids(sources: list[str], documents: dict[str, DocumentRecord]) -> list[set[str]]:
+    """For each gold source (doc id or title substring), the doc ids that match it."""
+    resolved = []
+    for source in sources:
+        wanted = source.lower()
+        resolved.append(
+            {d for d, rec in documents.items() if d.startswith(source) or wanted in rec.title.lower()}
+        )
+    return resolved
+
+
+def score_item(item: EvalItem, answer: Answer, documents: dict[str, DocumentRecord]) -> ItemResult:
+    """Per-question metrics from an answer."""
+    hit = recall = rr = None
+    if item.sources:
+        gold = gold_doc_ids(item.sources, documents)
+        ranked_docs = [r["doc_id"] for r in answer.retrieved]
+        found = [bool(g & set(ranked_docs)) for g in gold]
+        hit = float(any(found))
+        recall = sum(found) / len(found)
+        all_gold = set().union(*gold)
+        rank = next((i for i, d in enumerate(ranked_docs, start=1) if d in all_gold), None)
+        rr = 1.0 / rank if rank else 0.0
+    fact_recall = None
+    missing: list[str] = []
+    if item.answerable and item.facts:
+        text = answer.answer.lower()
+        present = [any(p.lower() in text for p in fact) for fact in item.facts]
+        fact_recall = sum(present) / len(present)
+        missing = [fact[0] for fact, ok in zip(item.facts, present, strict=True) if not ok]
+    check = answer.citation_check or {}
+    return ItemResult(
+        id=item.id,
+        set_name=item.set_name,
+        question=item.question,
+        answerable=item.answerable,
+        declined=answer.declined,
+        answer=answer.answer,
+        backend=answer.backend,
+        hit=hit,
+        recall=recall,
+        reciprocal_rank=rr,
+        fact_recall=fact_recall,
+        facts_missing=missing,
+        decline_correct=answer.declined != item.answerable,
+        citations_proposed=int(check.get("proposed", 0)),
+        citations_confirmed=int(check.get("confirmed", 0)),
+        sentences=0 if answer.declined else len(answer.sentences),
+        cited_sentences=0 if answer.declined else sum(1 for s in answer.sentences if s.citations),
+        unsupported_sentences=0 if answer.declined else sum(1 for s in answer.sentences if not s.supported),
+        timings_ms=dict(answer.timings_ms),
+    )
+
+
+def aggregate(results: list[ItemResult]) -> dict[str, float]:
+    """Mean metrics over items where each applies; latency percentiles."""
+    def mean(values: Iterable[float | None]) -> float:
+        present = [v for v in values if v is not None]
+        return round(statistics.fmean(present), 4) if present else float("nan")
+
+    proposed = sum(r.citations_proposed for r in results)
+    sentences = sum(r.sentences for r in results)
+    metrics = {
+        "questions": float(len(results)),
+        "hit_at_k": mean(r.hit for r in results),
+        "recall_at_k": mean(r.recall for r in results),
+        "mrr": mean(r.reciprocal_rank for r in results),
+        "fact_recall": mean(r.fact_recall for r in results),
+        "decline_accuracy": mean(float(r.decline_correct) for r in results),
+        "citation_precision": round(sum(r.citations_confirmed for r in results) / proposed, 4) if proposed else float("nan"),
+        "cited_sentence_share": round(sum(r.cited_sentences for r in results) / sentences, 4) if sentences else float("nan"),
+        "unsupported_rate": round(sum(r.unsupported_sentences for r in results) / sentences, 4) if sentences else 0.0,
+    }
+    for stage in ("retrieve", "generate", "total"):
+        values = sorted(r.timings_ms.get(stage, 0.0) for r in results)
+        metrics[f"{stage}_p50_ms"] = round(_percentile(values, 50), 1)
+        metrics[f"{stage}_p95_ms"] = round(_percentile(values, 95), 1)
+    return metrics
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    position = (len(values) - 1) * pct / 100
+    low, high = int(position), min(int(position) + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+@dataclass
+class EvalRun:
+    backend: str
+    k: int
+    metrics: dict[str, float]
+    by_set: dict[str, dict[str, float]]
+    items: list[ItemResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "k": self.k,
+            "metrics": self.metrics,
+            "by_set": self.by_set,
+            "items": [asdict(i) for i in self.items],
+        }
+
+
+def run_items(
+    items: list[EvalItem],
+    ask: Callable[[EvalItem], Answer],
+    documents_for: Callable[[EvalItem], dict[str, DocumentRecord]],
+    backend: str,
+    k: int,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> EvalRun:
+    """Ask every question and score it; aggregate overall and per question set."""
+    results = []
+    for number, item in enumerate(items, start=1):
+        if progress:
+            progress(number - 1, len(items), item.id)
+        results.append(score_item(item, ask(item), documents_for(item)))
+    if progress:
+        progress(len(items), len(items), "")
+    by_set = {
+        name: aggregate([r for r in results if r.set_name == name]) for name in dict.fromkeys(r.set_name for r in results)
+    }
+    return EvalRun(backend, k, aggregate(results), by_set, results)
+
+
+def check_thresholds(metrics: dict[str, float], thresholds: dict[str, float]) -> list[str]:
+    """Failures of --fail-under METRIC=VALUE (for latency/rates: values above the bound fail)."""
+    failures = []
+    for name, bound in thresholds.items():
+        if name not in metrics:
+            failures.append(f"{name}: unknown metric (known: {', '.join(METRIC_ORDER)})")
+            continue
+        value = metrics[name]
+        ok = value >= bound if name in HIGHER_IS_BETTER else value <= bound
+        if not ok or value != value:  # NaN never passes
+            relation = "below" if name in HIGHER_IS_BETTER else "above"
+            failures.append(f"{name} = {value} is {relation} the threshold {bound}")
+    return failures
+
+
+def compare_runs(current: dict[str, float], previous: dict[str, float], tolerance: float = 0.01) -> list[dict[str, Any]]:
+    """Per-metric change against a previous run; regressions flagged."""
+    rows = []
+    for name in METRIC_ORDER:
+        if name not in current or name not in previous:
+            continue
+        now, before = current[name], previous[name]
+        delta = now - before
+        if name.endswith("_ms"):
+            worse = delta > max(0.25 * before, 50.0)
+        elif name in HIGHER_IS_BETTER:
+            worse = delta < -tolerance
+        else:
+            worse = delta > tolerance
+        rows.append({"metric": name, "previous": before, "current": now, "delta": round(delta, 4), "regression": worse})
+    return rows

@@ -1,0 +1,136 @@
+"""Generators backed by a chat model: OpenAI, any OpenAI-compatible server, or a local GGUF."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from brief.cite import parse_cited_text
+from brief.generate.base import DECLINE_TEXT, Draft, DraftSentence, History
+from brief.prompts import format_history, format_sources, load_prompt, new_fence
+from brief.types import Passage
+
+_DECLINE = re.compile(
+    r"^\W*(?:the sources do not (?:say|answer|mention|contain)|the sources don't|insufficient|"
+    r"i (?:don't|do not|cannot) (?:know|answer)|there is no information)",
+    re.I,
+)
+
+
+class GenerationError(RuntimeError):
+    """The language model could not be reached or failed; the message is for the reader."""
+
+
+class ChatGenerator:
+    """Prompt -> chat model -> cited text, for any LangChain chat model."""
+
+    def __init__(self, name: str, llm: Any, prompts_dir: Path, label: str = "") -> None:
+        self.name = name
+        self.llm = llm
+        self.prompts_dir = prompts_dir
+        self.label = label or name
+
+    def _inputs(self, question: str, passages: list[Passage]) -> dict[str, str]:
+        fence = new_fence()
+        return {"question": question, "sources": format_sources(passages, fence), "fence": fence}
+
+    def generate(self, question: str, passages: list[Passage], history: History) -> Draft:
+        if not passages:
+            return Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
+        chain = load_prompt(self.prompts_dir, "answer") | self.llm
+        try:
+            message = chain.invoke(self._inputs(question, passages))
+        except Exception as exc:  # noqa: BLE001 - any client failure becomes GenerationError
+            raise GenerationError(describe_llm_error(exc, self.label)) from exc
+        return self._draft(str(message.content))
+
+    def stream(self, question: str, passages: list[Passage], history: History) -> Iterator[str | Draft]:
+        if not passages:
+            yield Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
+            return
+        chain = load_prompt(self.prompts_dir, "answer") | self.llm
+        pieces: list[str] = []
+        try:
+            for chunk in chain.stream(self._inputs(question, passages)):
+                piece = str(chunk.content)
+                if piece:
+                    pieces.append(piece)
+                    yield piece
+        except Exception as exc:  # noqa: BLE001
+            raise GenerationError(describe_llm_error(exc, self.label)) from exc
+        yield self._draft("".join(pieces))
+
+    def standalone_question(self, question: str, history: History) -> str:
+        if not history:
+            return question
+        chain = load_prompt(self.prompts_dir, "condense") | self.llm
+        try:
+            message = chain.invoke({"question": question, "history": format_history(history)})
+        except Exception as exc:  # noqa: BLE001
+            raise GenerationError(describe_llm_error(exc, self.label)) from exc
+        rewritten = str(message.content).strip().splitlines()[0].strip() if str(message.content).strip() else ""
+        # A weak model may answer instead of rewriting; keep the original words in the query.
+        return rewritten if 3 <= len(rewritten) <= 400 else question
+
+    def _draft(self, text: str) -> Draft:
+        text = text.strip()
+        if not text or _DECLINE.match(text):
+            return Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
+        return Draft(parse_cited_text(text), self.name)
+
+
+def describe_llm_error(exc: Exception, label: str) -> str:
+    """One readable line for a failed model call: unreachable, timed out, rate-limited, ..."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    if "Timeout" in name:
+        return f"the language model ({label}) did not answer in time"
+    if "Connection" in name or "connect" in str(exc).lower():
+        return f"the language model ({label}) cannot be reached"
+    if status == 429:
+        return f"the language model ({label}) is rate-limited (HTTP 429), even after retries"
+    if status in (401, 403):
+        return f"the language model ({label}) refused the API key (HTTP {status})"
+    if isinstance(status, int) and status >= 500:
+        return f"the language model ({label}) failed with a server error (HTTP {status}), even after retries"
+    return f"the language model ({label}) failed: {name}: {str(exc)[:200]}"
+
+
+def openai_generator(settings: Any) -> ChatGenerator:
+    """ChatOpenAI against OpenAI or an OpenAI-compatible server (settings.openai_base_url)."""
+    from langchain_openai import ChatOpenAI
+
+    llm = ChatOpenAI(
+        model=settings.openai_model,
+        api_key=settings.openai_api_key or "not-needed",
+        base_url=settings.openai_base_url,
+        temperature=settings.temperature,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        max_tokens=500,
+    )
+    where = settings.openai_base_url or "api.openai.com"
+    return ChatGenerator("openai", llm, settings.prompts_dir, label=f"{settings.openai_model} at {where}")
+
+
+def local_generator(settings: Any) -> ChatGenerator:
+    """A GGUF model served in-process by llama.cpp (xllamacpp), spoken to like OpenAI."""
+    from langchain_openai import ChatOpenAI
+
+    from brief.generate.llama_server import shared_server
+
+    if settings.local_model_path is None:
+        raise GenerationError("the local backend needs BRIEF_LOCAL_MODEL_PATH (a .gguf file)")
+    server = shared_server(Path(settings.local_model_path), context=settings.local_context)
+    llm = ChatOpenAI(
+        model=server.model_name,
+        api_key="local",
+        base_url=server.base_url,
+        temperature=settings.temperature,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        max_tokens=300,
+    )
+    return ChatGenerator("local", llm, settings.prompts_dir, label=f"local {Path(settings.local_model_path).name}")

@@ -1,0 +1,261 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25) fused by reciprocal rank, diversified,
+widened to complete passages, exposed as a LangChain retriever."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from brief.embed import MiniLMEmbedder, OpenAIEmbedder
+from brief.ingest.metadata import parse_any_date
+from brief.lexical import LexicalFilter
+from brief.store import Store
+from brief.text import split_question
+from brief.types import Chunk, DocumentRecord, Passage, date_to_int
+
+# A passage that opens on a pronoun or ends on a colon needs its neighbour to make sense.
+_NEEDS_PREVIOUS = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|These|That|Those|His|Her|Their|Its)\b")
+
+
+class FilterError(ValueError):
+    """A filter names something that does not exist (a source, a document) or a bad date."""
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Restrict retrieval to outlets, a date range (inclusive, ISO dates) and documents."""
+
+    sources: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+    doc_ids: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (self.sources or self.since or self.until or self.doc_ids)
+
+    def describe(self) -> str:
+        parts = []
+        if self.sources:
+            parts.append("sources: " + ", ".join(self.sources))
+        if self.since or self.until:
+            parts.append(f"dates: {self.since or '…'} to {self.until or '…'}")
+        if self.doc_ids:
+            parts.append(f"{len(self.doc_ids)} selected document(s)")
+        return "; ".join(parts) or "whole library"
+
+
+@dataclass(frozen=True)
+class _ResolvedFilters:
+    sources: frozenset[str] = frozenset()
+    doc_ids: frozenset[str] = frozenset()
+    since: int = 0
+    until: int = 0
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.sources:
+            clauses.append({"source": {"$in": sorted(self.sources)}})
+        if self.doc_ids:
+            clauses.append({"doc_id": {"$in": sorted(self.doc_ids)}})
+        if self.since:
+            clauses.append({"date_int": {"$gte": self.since}})
+        if self.until:
+            clauses.append({"date_int": {"$lte": self.until}})
+            clauses.append({"date_int": {"$gt": 0}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def lexical(self) -> LexicalFilter:
+        return LexicalFilter(self.sources, self.doc_ids, self.since, self.until)
+
+    def admits(self, record: DocumentRecord) -> bool:
+        date = date_to_int(record.date)
+        return (
+            (not self.sources or record.source in self.sources)
+            and (not self.doc_ids or record.doc_id in self.doc_ids)
+            and (not self.since or date >= self.since)
+            and (not self.until or 0 < date <= self.until)
+        )
+
+
+def resolve_filters(filters: SearchFilters, docs: dict[str, DocumentRecord]) -> _ResolvedFilters:
+    """Match user-given outlets (case-insensitively) and id prefixes to what the library holds."""
+    sources: set[str] = set()
+    known_sources = sorted({d.source for d in docs.values() if d.source})
+    for wanted in filters.sources:
+        exact = [s for s in known_sources if s.lower() == wanted.strip().lower()]
+        partial = [s for s in known_sources if wanted.strip().lower() in s.lower()]
+        matched = exact or partial
+        if not matched:
+            raise FilterError(f"no source matches '{wanted}' (known: {', '.join(known_sources) or 'none'})")
+        sources.update(matched)
+    doc_ids: set[str] = set()
+    for wanted in filters.doc_ids:
+        matched = [d for d in docs if d == wanted or (len(wanted) >= 4 and d.startswith(wanted))]
+        if not matched:
+            raise FilterError(f"no document with id '{wanted}' (see: brief docs)")
+        doc_ids.update(matched)
+    return _ResolvedFilters(frozenset(sources), frozenset(doc_ids), _date(filters.since, "since"), _date(filters.until, "until"))
+
+
+def _date(value: str, name: str) -> int:
+    if not value:
+        return 0
+    iso = parse_any_date(value)
+    if not iso:
+        raise FilterError(f"--{name}: '{value}' is not a date (use YYYY-MM-DD)")
+    return date_to_int(iso)
+
+
+@dataclass
+class RetrievalResult:
+    passages: list[Passage]
+    candidates: int = 0
+    documents: dict[str, DocumentRecord] = field(default_factory=dict)
+
+
+class HybridSearcher:
+    """Dense and BM25 candidates, fused with reciprocal rank fusion, capped per document."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: MiniLMEmbedder | OpenAIEmbedder,
+        candidates: int = 40,
+        rrf_k: int = 60,
+        per_doc_cap: int = 3,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.per_doc_cap = per_doc_cap
+
+    def search(self, query: str, k: int, filters: SearchFilters | None = None) -> RetrievalResult:
+        """The k best passages for the query; a two-part question searches for each part too."""
+        parts = split_question(query)
+        result = self._search_one(query, k, filters)
+        if len(parts) == 1:
+            return result
+        seen = {p.chunk.chunk_id for p in result.passages}
+        extra = [p for part in parts for p in self._search_one(part, 2, filters).passages]
+        for passage in extra:
+            if passage.chunk.chunk_id not in seen:
+                result.passages.append(passage)
+                seen.add(passage.chunk.chunk_id)
+        return result
+
+    def _search_one(self, query: str, k: int, filters: SearchFilters | None) -> RetrievalResult:
+        docs = self.store.documents()
+        resolved = resolve_filters(filters or SearchFilters(), docs)
+        admitted = {d for d, rec in docs.items() if resolved.admits(rec)}
+        if not admitted or not query.strip():
+            return RetrievalResult([], 0, docs)
+        pool = min(self.candidates, max(k, self.store.count_chunks()))
+        vector = self.embedder.encode([query])[0]
+        dense = self.store.query_dense(vector, pool, resolved.chroma_where())
+        lexical = self.store.lexical().search(query, pool, resolved.lexical())
+
+        fused: dict[str, float] = {}
+        chunks: dict[str, Chunk] = {}
+        for rank, (chunk, _similarity) in enumerate(dense):
+            if chunk.doc_id in admitted:  # pending or filtered documents are never shown
+                fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+                chunks[chunk.chunk_id] = chunk
+        lexical_only = []
+        for rank, (chunk_id, _score) in enumerate(lexical):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+            if chunk_id not in chunks:
+                lexical_only.append(chunk_id)
+        for chunk in self.store.get_chunks(lexical_only):
+            chunks[chunk.chunk_id] = chunk
+        ranked = sorted((c for c in fused if c in chunks and chunks[c].doc_id in admitted), key=lambda c: -fused[c])
+
+        picked = self._diversify([chunks[c] for c in ranked], k)
+        passages = self._widen([(c, fused[c.chunk_id]) for c in picked])
+        return RetrievalResult(passages, len(ranked), docs)
+
+    def _diversify(self, ranked: list[Chunk], k: int) -> list[Chunk]:
+        """At most `per_doc_cap` chunks per document while other documents have hits left."""
+        picked: list[Chunk] = []
+        overflow: list[Chunk] = []
+        per_doc: dict[str, int] = {}
+        for chunk in ranked:
+            if per_doc.get(chunk.doc_id, 0) < self.per_doc_cap:
+                picked.append(chunk)
+                per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+            else:
+                overflow.append(chunk)
+            if len(picked) == k:
+                return picked
+        return picked + overflow[: k - len(picked)]
+
+    def _widen(self, hits: list[tuple[Chunk, float]]) -> list[Passage]:
+        """Add the neighbouring chunk where the hit's text depends on it (colon, pronoun)."""
+        wanted: dict[str, str] = {}
+        for chunk, _ in hits:
+            if chunk.text.rstrip().endswith(":"):
+                wanted[chunk.chunk_id] = f"{chunk.doc_id}:{chunk.index + 1:04d}"
+            elif chunk.index > 0 and _NEEDS_PREVIOUS.match(chunk.text):
+                wanted[chunk.chunk_id] = f"{chunk.doc_id}:{chunk.index - 1:04d}"
+        neighbours = {c.chunk_id: c for c in self.store.get_chunks(sorted(set(wanted.values())))}
+        hit_ids = {c.chunk_id for c, _ in hits}
+        passages = []
+        for chunk, score in hits:
+            other = neighbours.get(wanted.get(chunk.chunk_id, ""))
+            if other is None or other.chunk_id in hit_ids or other.section != chunk.section:
+                passages.append(Passage(chunk, score, chunk.text, chunk.start, chunk.end))
+            else:
+                passages.append(_merge(chunk, other, score))
+        return passages
+
+
+def _merge(chunk: Chunk, other: Chunk, score: float) -> Passage:
+    """One passage covering two chunks of the same section (they may overlap by a sentence)."""
+    first, second = (chunk, other) if chunk.start <= other.start else (other, chunk)
+    if second.start <= first.end:
+        text = first.text + second.text[first.end - second.start :]
+    else:
+        text = f"{first.text} {second.text}"
+    return Passage(chunk, score, text, first.start, max(first.end, second.end))
+
+
+class BriefRetriever(BaseRetriever):
+    """The hybrid searcher as a LangChain retriever returning Documents with metadata."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: Any
+    k: int = 6
+    filters: SearchFilters = SearchFilters()
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        result = self.searcher.search(query, self.k, self.filters)
+        return [passage_to_document(p) for p in result.passages]
+
+
+def passage_to_document(passage: Passage) -> Document:
+    meta = passage.chunk.metadata()
+    meta.update(chunk_id=passage.chunk.chunk_id, score=passage.score, passage_start=passage.start, passage_end=passage.end)
+    return Document(page_content=passage.text, metadata=meta, id=passage.chunk.chunk_id)
+
+
+def document_to_passage(document: Document) -> Passage:
+    meta = dict(document.metadata)
+    chunk = Chunk(
+        chunk_id=meta["chunk_id"], doc_id=meta["doc_id"], index=int(meta["index"]),
+        text=document.page_content, start=int(meta["start"]), end=int(meta["end"]),
+        section=meta.get("section", ""), title=meta.get("title", ""), source=meta.get("source", ""),
+        date=meta.get("date", ""), author=meta.get("author", ""), url=meta.get("url", ""),
+    )
+    return Passage(chunk, float(meta.get("score", 0.0)), document.page_content,
+                   int(meta.get("passage_start", chunk.start)), int(meta.get("passage_end", chunk.end)))

