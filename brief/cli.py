@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,10 @@ import click
 from pydantic import ValidationError
 
 from brief.library import Library, UnknownDocument
+from brief.retrieve import FilterError, SearchFilters
 from brief.settings import Settings
 from brief.store import StoreError
+from brief.types import Answer
 
 
 class BriefGroup(click.Group):
@@ -21,7 +24,7 @@ class BriefGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (StoreError, UnknownDocument) as exc:
+        except (StoreError, UnknownDocument, FilterError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
         except ValidationError as exc:
@@ -112,6 +115,81 @@ def status(as_json: bool) -> None:
         if isinstance(value, list):
             value = ", ".join(value) or "-"
         click.echo(f"{key:>14}: {value}")
+
+
+def filter_options(func: Any) -> Any:
+    """--source/--since/--until/--doc, shared by ask, report and eval."""
+    func = click.option("--doc", "doc_ids", multiple=True, help="Only this document (id or prefix); repeatable.")(func)
+    func = click.option("--until", default="", help="Only articles dated on or before YYYY-MM-DD.")(func)
+    func = click.option("--since", default="", help="Only articles dated on or after YYYY-MM-DD.")(func)
+    func = click.option("--source", "sources", multiple=True, help="Only this outlet; repeatable.")(func)
+    return func
+
+
+def _filters(sources: tuple[str, ...], since: str, until: str, doc_ids: tuple[str, ...]) -> SearchFilters:
+    return SearchFilters(tuple(sources), since, until, tuple(doc_ids))
+
+
+BACKEND_CHOICE = click.Choice(["auto", "extractive", "openai", "local"])
+
+
+@main.command()
+@click.argument("question")
+@click.option("--backend", "-b", type=BACKEND_CHOICE, default="auto", show_default=True, help="Generator.")
+@click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
+@filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the API's Answer).")
+def ask(
+    question: str, backend: str, k: int | None, sources: tuple[str, ...], since: str, until: str,
+    doc_ids: tuple[str, ...], as_json: bool,
+) -> None:
+    """Answer QUESTION from the library, with verified citations."""
+    if not question.strip():
+        raise click.BadParameter("the question is empty", param_hint="QUESTION")
+    library = _library()
+    filters = _filters(sources, since, until, doc_ids)
+    if not library.store.documents():
+        click.echo("error: the library is empty; add articles first: brief ingest PATH", err=True)
+        sys.exit(1)
+    if as_json:
+        _print_json(library.ask(question, filters=filters, k=k, backend=backend).to_dict())
+        return
+    answer = _stream_to_terminal(library.ask_stream(question, filters=filters, k=k, backend=backend))
+    _print_answer(answer)
+
+
+def _stream_to_terminal(stream: Iterator[str | Answer]) -> Answer:
+    """Show generated text live (on a terminal), then make room for the verified answer."""
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    console = Console(stderr=True)
+    shown = ""
+    with Live(Text(""), console=console, transient=True, auto_refresh=False) as live:
+        for piece in stream:
+            if isinstance(piece, Answer):
+                return piece
+            if console.is_terminal:
+                shown += piece
+                live.update(Text(shown, style="dim"), refresh=True)
+    raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
+
+
+def _print_answer(answer: Answer) -> None:
+    if answer.notice:
+        click.echo(f"note: {answer.notice}", err=True)
+    click.echo(answer.answer)
+    click.echo()
+    click.echo(f"answered by: {answer.backend} ({answer.timings_ms.get('total', 0):.0f} ms)")
+    if answer.citations:
+        click.echo("\nSources:")
+        for c in answer.citations:
+            meta = ", ".join(p for p in (c.source, c.date) if p)
+            click.echo(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''}")
+            click.echo(f"    \"{c.quote}\"")
+            if c.url:
+                click.echo(f"    {c.url}")
 
 
 @main.command()

@@ -6,7 +6,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
@@ -221,5 +221,5 @@ def _record_for(article: Article, doc_id: str, key: str, chunks: int) -> Documen
         paths=[key],
         chunks=chunks,
         chars=len(article.text),
-        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

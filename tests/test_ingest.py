@@ -303,7 +303,7 @@ def test_cli_ingest_docs_status_rm(tmp_path: Path, article_dir: Path, expected: 
     titles = {d["title"] for d in docs}
     assert {want["title"] for want in expected.values()} <= titles
 
-    table = run_cli("docs", home=home, cwd=tmp_path)
+    table = run_cli("docs", home=home, cwd=tmp_path, extra_env={"COLUMNS": "200"})
     assert table.returncode == 0 and seed["doc_id"][:12] in table.stdout
 
     status = run_cli("status", "--json", home=home, cwd=tmp_path)

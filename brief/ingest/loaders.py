@@ -9,8 +9,8 @@ from pathlib import Path
 
 from brief.ingest.clean import assemble_article
 from brief.ingest.html import parse_html
-from brief.ingest.metadata import parse_any_date
 from brief.ingest.markup import FrontMatterError, parse_blocks, split_front_matter
+from brief.ingest.metadata import parse_any_date
 from brief.ingest.pdf import PdfError, parse_pdf
 from brief.types import Article
 
