@@ -64,8 +64,13 @@ def ingest(paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool) -> 
     library = _library()
     show = not (quiet or as_json) and sys.stderr.isatty()
     with Progress(
-        TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), disable=not show, transient=True,
+        TextColumn("ingesting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        disable=not show,
+        transient=True,
     ) as bar:
         task = bar.add_task("", total=None)
 
@@ -119,7 +124,9 @@ def status(as_json: bool) -> None:
 
 def filter_options(func: Any) -> Any:
     """--source/--since/--until/--doc, shared by ask, report and eval."""
-    func = click.option("--doc", "doc_ids", multiple=True, help="Only this document (id or prefix); repeatable.")(func)
+    func = click.option(
+        "--doc", "doc_ids", multiple=True, help="Only this document (id or prefix); repeatable."
+    )(func)
     func = click.option("--until", default="", help="Only articles dated on or before YYYY-MM-DD.")(func)
     func = click.option("--since", default="", help="Only articles dated on or after YYYY-MM-DD.")(func)
     func = click.option("--source", "sources", multiple=True, help="Only this outlet; repeatable.")(func)
@@ -140,8 +147,14 @@ BACKEND_CHOICE = click.Choice(["auto", "extractive", "openai", "local"])
 @filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the API's Answer).")
 def ask(
-    question: str, backend: str, k: int | None, sources: tuple[str, ...], since: str, until: str,
-    doc_ids: tuple[str, ...], as_json: bool,
+    question: str,
+    backend: str,
+    k: int | None,
+    sources: tuple[str, ...],
+    since: str,
+    until: str,
+    doc_ids: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Answer QUESTION from the library, with verified citations."""
     if not question.strip():
@@ -187,7 +200,7 @@ def _print_answer(answer: Answer) -> None:
         for c in answer.citations:
             meta = ", ".join(p for p in (c.source, c.date) if p)
             click.echo(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''}")
-            click.echo(f"    \"{c.quote}\"")
+            click.echo(f'    "{c.quote}"')
             if c.url:
                 click.echo(f"    {c.url}")
 

@@ -15,13 +15,30 @@ from brief.types import Answer, DocumentRecord
 
 # Metrics where a higher value is better; the rest (rates of bad things, latency) are lower-better.
 HIGHER_IS_BETTER = {
-    "hit_at_k", "recall_at_k", "mrr", "fact_recall", "decline_accuracy", "citation_precision",
-    "cited_sentence_share", "answered_share",
+    "hit_at_k",
+    "recall_at_k",
+    "mrr",
+    "fact_recall",
+    "decline_accuracy",
+    "citation_precision",
+    "cited_sentence_share",
+    "answered_share",
 }
 METRIC_ORDER = [
-    "hit_at_k", "recall_at_k", "mrr", "fact_recall", "decline_accuracy", "citation_precision",
-    "cited_sentence_share", "unsupported_rate", "retrieve_p50_ms", "retrieve_p95_ms",
-    "generate_p50_ms", "generate_p95_ms", "total_p50_ms", "total_p95_ms",
+    "hit_at_k",
+    "recall_at_k",
+    "mrr",
+    "fact_recall",
+    "decline_accuracy",
+    "citation_precision",
+    "cited_sentence_share",
+    "unsupported_rate",
+    "retrieve_p50_ms",
+    "retrieve_p95_ms",
+    "generate_p50_ms",
+    "generate_p95_ms",
+    "total_p50_ms",
+    "total_p95_ms",
 ]
 
 
@@ -168,6 +185,7 @@ def score_item(item: EvalItem, answer: Answer, documents: dict[str, DocumentReco
 
 def aggregate(results: list[ItemResult]) -> dict[str, float]:
     """Mean metrics over items where each applies; latency percentiles."""
+
     def mean(values: Iterable[float | None]) -> float:
         present = [v for v in values if v is not None]
         return round(statistics.fmean(present), 4) if present else float("nan")
@@ -181,9 +199,15 @@ def aggregate(results: list[ItemResult]) -> dict[str, float]:
         "mrr": mean(r.reciprocal_rank for r in results),
         "fact_recall": mean(r.fact_recall for r in results),
         "decline_accuracy": mean(float(r.decline_correct) for r in results),
-        "citation_precision": round(sum(r.citations_confirmed for r in results) / proposed, 4) if proposed else float("nan"),
-        "cited_sentence_share": round(sum(r.cited_sentences for r in results) / sentences, 4) if sentences else float("nan"),
-        "unsupported_rate": round(sum(r.unsupported_sentences for r in results) / sentences, 4) if sentences else 0.0,
+        "citation_precision": round(sum(r.citations_confirmed for r in results) / proposed, 4)
+        if proposed
+        else float("nan"),
+        "cited_sentence_share": round(sum(r.cited_sentences for r in results) / sentences, 4)
+        if sentences
+        else float("nan"),
+        "unsupported_rate": round(sum(r.unsupported_sentences for r in results) / sentences, 4)
+        if sentences
+        else 0.0,
     }
     for stage in ("retrieve", "generate", "total"):
         values = sorted(r.timings_ms.get(stage, 0.0) for r in results)
@@ -235,7 +259,8 @@ def run_items(
     if progress:
         progress(len(items), len(items), "")
     by_set = {
-        name: aggregate([r for r in results if r.set_name == name]) for name in dict.fromkeys(r.set_name for r in results)
+        name: aggregate([r for r in results if r.set_name == name])
+        for name in dict.fromkeys(r.set_name for r in results)
     }
     return EvalRun(backend, k, aggregate(results), by_set, results)
 
@@ -255,7 +280,9 @@ def check_thresholds(metrics: dict[str, float], thresholds: dict[str, float]) ->
     return failures
 
 
-def compare_runs(current: dict[str, float], previous: dict[str, float], tolerance: float = 0.01) -> list[dict[str, Any]]:
+def compare_runs(
+    current: dict[str, float], previous: dict[str, float], tolerance: float = 0.01
+) -> list[dict[str, Any]]:
     """Per-metric change against a previous run; regressions flagged."""
     rows = []
     for name in METRIC_ORDER:
@@ -269,5 +296,13 @@ def compare_runs(current: dict[str, float], previous: dict[str, float], toleranc
             worse = delta < -tolerance
         else:
             worse = delta > tolerance
-        rows.append({"metric": name, "previous": before, "current": now, "delta": round(delta, 4), "regression": worse})
+        rows.append(
+            {
+                "metric": name,
+                "previous": before,
+                "current": now,
+                "delta": round(delta, 4),
+                "regression": worse,
+            }
+        )
     return rows

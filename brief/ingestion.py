@@ -88,7 +88,9 @@ def path_key(path: str | Path) -> str:
 class Ingestor:
     """Runs one ingest over a store with an embedder and chunking options."""
 
-    def __init__(self, store: Store, embedder: MiniLMEmbedder | OpenAIEmbedder, options: ChunkingOptions) -> None:
+    def __init__(
+        self, store: Store, embedder: MiniLMEmbedder | OpenAIEmbedder, options: ChunkingOptions
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.options = options
@@ -156,7 +158,9 @@ class Ingestor:
             outcome.status = "updated"
         return outcome
 
-    def _flush(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
+    def _flush(
+        self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]
+    ) -> int:
         """Write the queued documents, then retire the versions they replace."""
         written = self._write(pending, known)
         for doc_id, key in self._retire:
@@ -165,7 +169,9 @@ class Ingestor:
         self._retire.clear()
         return written
 
-    def _write(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
+    def _write(
+        self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]
+    ) -> int:
         """Embed the queued documents together, then write each one pending -> chunks -> ready."""
         if not pending:
             return 0

@@ -142,8 +142,12 @@ class LexicalIndex:
 
                 retriever = bm25s.BM25.load(str(folder), show_progress=False)
             return cls(
-                meta["fingerprint"], meta["chunk_ids"], meta["doc_ids"], meta["sources"],
-                meta["dates"], retriever,
+                meta["fingerprint"],
+                meta["chunk_ids"],
+                meta["doc_ids"],
+                meta["sources"],
+                meta["dates"],
+                retriever,
             )
         except (OSError, ValueError, KeyError):
             return None

@@ -47,9 +47,7 @@ class Library:
 
     @cached_property
     def answer_chain(self) -> AnswerChain:
-        return AnswerChain(
-            self.searcher, self.generator, self.generator("extractive"), self.judge_embedder
-        )
+        return AnswerChain(self.searcher, self.generator, self.generator("extractive"), self.judge_embedder)
 
     @cached_property
     def judge_embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
@@ -64,10 +62,17 @@ class Library:
         return self._generators[name]
 
     def _request(
-        self, question: str, history: History | None, filters: SearchFilters | None, k: int | None, backend: str
+        self,
+        question: str,
+        history: History | None,
+        filters: SearchFilters | None,
+        k: int | None,
+        backend: str,
     ) -> AskRequest:
         name = self.settings.resolved_backend() if backend == "auto" else backend
-        return AskRequest(question.strip(), list(history or []), filters or SearchFilters(), k or self.settings.top_k, name)
+        return AskRequest(
+            question.strip(), list(history or []), filters or SearchFilters(), k or self.settings.top_k, name
+        )
 
     def ask(
         self,

@@ -102,7 +102,9 @@ def resolve_filters(filters: SearchFilters, docs: dict[str, DocumentRecord]) -> 
         if not matched:
             raise FilterError(f"no document with id '{wanted}' (see: brief docs)")
         doc_ids.update(matched)
-    return _ResolvedFilters(frozenset(sources), frozenset(doc_ids), _date(filters.since, "since"), _date(filters.until, "until"))
+    return _ResolvedFilters(
+        frozenset(sources), frozenset(doc_ids), _date(filters.since, "since"), _date(filters.until, "until")
+    )
 
 
 def _date(value: str, name: str) -> int:
@@ -176,7 +178,9 @@ class HybridSearcher:
                 lexical_only.append(chunk_id)
         for chunk in self.store.get_chunks(lexical_only):
             chunks[chunk.chunk_id] = chunk
-        ranked = sorted((c for c in fused if c in chunks and chunks[c].doc_id in admitted), key=lambda c: -fused[c])
+        ranked = sorted(
+            (c for c in fused if c in chunks and chunks[c].doc_id in admitted), key=lambda c: -fused[c]
+        )
 
         picked = self._diversify([chunks[c] for c in ranked], k)
         passages = self._widen([(c, fused[c.chunk_id]) for c in picked])
@@ -245,17 +249,35 @@ class BriefRetriever(BaseRetriever):
 
 def passage_to_document(passage: Passage) -> Document:
     meta = passage.chunk.metadata()
-    meta.update(chunk_id=passage.chunk.chunk_id, score=passage.score, passage_start=passage.start, passage_end=passage.end)
+    meta.update(
+        chunk_id=passage.chunk.chunk_id,
+        score=passage.score,
+        passage_start=passage.start,
+        passage_end=passage.end,
+    )
     return Document(page_content=passage.text, metadata=meta, id=passage.chunk.chunk_id)
 
 
 def document_to_passage(document: Document) -> Passage:
     meta = dict(document.metadata)
     chunk = Chunk(
-        chunk_id=meta["chunk_id"], doc_id=meta["doc_id"], index=int(meta["index"]),
-        text=document.page_content, start=int(meta["start"]), end=int(meta["end"]),
-        section=meta.get("section", ""), title=meta.get("title", ""), source=meta.get("source", ""),
-        date=meta.get("date", ""), author=meta.get("author", ""), url=meta.get("url", ""),
+        chunk_id=meta["chunk_id"],
+        doc_id=meta["doc_id"],
+        index=int(meta["index"]),
+        text=document.page_content,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        section=meta.get("section", ""),
+        title=meta.get("title", ""),
+        source=meta.get("source", ""),
+        date=meta.get("date", ""),
+        author=meta.get("author", ""),
+        url=meta.get("url", ""),
     )
-    return Passage(chunk, float(meta.get("score", 0.0)), document.page_content,
-                   int(meta.get("passage_start", chunk.start)), int(meta.get("passage_end", chunk.end)))
+    return Passage(
+        chunk,
+        float(meta.get("score", 0.0)),
+        document.page_content,
+        int(meta.get("passage_start", chunk.start)),
+        int(meta.get("passage_end", chunk.end)),
+    )

@@ -63,12 +63,8 @@ class Settings(BaseSettings):
 
     # Generation
     backend: Literal["auto", "extractive", "openai", "local"] = "auto"
-    openai_api_key: str | None = Field(
-        None, validation_alias=_aliases("openai_api_key", "OPENAI_API_KEY")
-    )
-    openai_base_url: str | None = Field(
-        None, validation_alias=_aliases("openai_base_url", "OPENAI_BASE_URL")
-    )
+    openai_api_key: str | None = Field(None, validation_alias=_aliases("openai_api_key", "OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_aliases("openai_base_url", "OPENAI_BASE_URL"))
     openai_model: str = "gpt-4o-mini"
     local_model_path: Path | None = None
     local_context: int = Field(4096, ge=512)

@@ -89,7 +89,9 @@ class Store:
 
     def document_statuses(self) -> dict[str, str]:
         result = self._call(lambda: self._docs.get(include=["metadatas"]))
-        return {i: m.get("status", READY) for i, m in zip(result["ids"], result["metadatas"] or [], strict=False)}
+        return {
+            i: m.get("status", READY) for i, m in zip(result["ids"], result["metadatas"] or [], strict=False)
+        }
 
     def fingerprint(self) -> str:
         """A hash of the ready document set: it changes whenever searchable content changes."""
@@ -196,7 +198,13 @@ class Store:
                 include=["documents", "metadatas", "distances"],
             )
         )
-        rows = zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0], strict=False)
+        rows = zip(
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=False,
+        )
         return [(_chunk_from_row(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
 
     def iter_chunks(self, include_vectors: bool = False) -> Iterator[tuple[str, str, dict, Any]]:
@@ -271,8 +279,9 @@ class Store:
         except Exception as exc:  # noqa: BLE001
             if self.settings.chroma_url and _is_connection_error(exc):
                 raise StoreError(
-                    f"the Chroma server at {self.settings.chroma_url} is not reachable ({exc.__class__.__name__}); "
-                    "nothing was written. Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
+                    f"the Chroma server at {self.settings.chroma_url} is not reachable "
+                    f"({exc.__class__.__name__}); nothing was written. "
+                    "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
                 ) from exc
             raise
 
@@ -283,7 +292,9 @@ def _connect(settings: Settings):  # type: ignore[no-untyped-def]
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
+        url = urlparse(
+            settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}"
+        )
         try:
             return chromadb.HttpClient(
                 host=url.hostname or "localhost",
@@ -307,9 +318,9 @@ def _connect(settings: Settings):  # type: ignore[no-untyped-def]
 def _is_connection_error(exc: Exception) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     text = str(exc).lower()
-    return bool(names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError"}) or (
-        "connect" in text and ("refused" in text or "could not" in text or "failed" in text)
-    )
+    return bool(
+        names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError"}
+    ) or ("connect" in text and ("refused" in text or "could not" in text or "failed" in text))
 
 
 def _writer_is_gone(meta: dict[str, Any]) -> bool:
@@ -347,4 +358,8 @@ def _chunk_from_row(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     fields = {k: meta.get(k, "") for k in _chunk_fields()}
     for key in ("index", "start", "end"):
         fields[key] = int(fields[key] or 0)
-    return Chunk(chunk_id=chunk_id, text=text, **{k: (v if k in ("index", "start", "end") else str(v)) for k, v in fields.items()})
+    return Chunk(
+        chunk_id=chunk_id,
+        text=text,
+        **{k: (v if k in ("index", "start", "end") else str(v)) for k, v in fields.items()},
+    )

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 # Words after which a period does not end a sentence.
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "gen", "sen", "rep", "gov", "lt", "col", "capt",
-    "sgt", "maj", "jr", "sr", "inc", "ltd", "co", "corp", "vs", "etc", "no", "nos", "fig",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m", "approx", "est", "dept", "univ", "mt",
-}
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof st gen sen rep gov lt col capt sgt maj jr sr inc ltd co corp vs etc no
+    nos fig jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m
+    approx est dept univ mt""".split()
+)
 
 # A sentence ends at . ! or ? (plus closing quotes/brackets), before whitespace and a
 # character that can start a sentence.
@@ -21,7 +20,15 @@ _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 STOPWORDS = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "might", "more", "most", "must", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "said", "same", "says", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "new", "one", "two", "according", "also", "may", "many", "much", "well", "like", "tell", "tells", "told"]
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if
+    in into is it its itself just me might more most must my myself no nor not now of off on
+    once only or other our ours ourselves out over own said same says she should so some
+    such than that the their theirs them themselves then there these they this those through
+    to too under until up very was we were what when where which while who whom why will
+    with would you your yours yourself yourselves new one two according also may many much
+    well like tell tells told""".split()
 )
 
 

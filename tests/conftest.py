@@ -155,20 +155,31 @@ def _stop_group(process: subprocess.Popen) -> None:
 
 
 def run_cli(
-    *args: str, home: Path, cwd: Path, extra_env: dict[str, str] | None = None, timeout: float = 180,
+    *args: str,
+    home: Path,
+    cwd: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 180,
     command: tuple[str, ...] = (sys.executable, "-m", "brief.cli"),
 ) -> subprocess.CompletedProcess[str]:
     """`python -m brief.cli ARGS` (or another command) in a subprocess with its own BRIEF_HOME."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
     env.update(
-        BRIEF_HOME=str(home), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False",
+        BRIEF_HOME=str(home),
+        ORT_DISABLE_TELEMETRY="1",
+        ANONYMIZED_TELEMETRY="False",
     )
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)
     env.update(extra_env or {})
     return subprocess.run(
         [*command, *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 

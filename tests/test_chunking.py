@@ -92,8 +92,12 @@ def test_chunk_fields(articles: dict[str, Article]) -> None:
     assert [c.chunk_id for c in chunks] == [f"0123456789abcdef0123:{i:04d}" for i in range(len(chunks))]
     for chunk in chunks:
         assert (chunk.doc_id, chunk.title, chunk.author, chunk.date, chunk.source, chunk.url) == (
-            "0123456789abcdef0123", "New US sanctions will push Pakistan toward China", "F.M. Shakil",
-            "2024-12-29", "afgazad.com", "",
+            "0123456789abcdef0123",
+            "New US sanctions will push Pakistan toward China",
+            "F.M. Shakil",
+            "2024-12-29",
+            "afgazad.com",
+            "",
         )
         meta = chunk.metadata()
         assert meta["date_int"] == 20241229
@@ -174,7 +178,9 @@ def test_overlap_is_bounded(articles: dict[str, Article], overlap: int) -> None:
         assert overlaps.count(overlap) >= len(overlaps) // 2
 
 
-def test_sizes_fit_the_model(articles: dict[str, Article], wordpieces: Tokenizer, embedder: MiniLMEmbedder) -> None:
+def test_sizes_fit_the_model(
+    articles: dict[str, Article], wordpieces: Tokenizer, embedder: MiniLMEmbedder
+) -> None:
     sizes = []
     for name, article in articles.items():
         for chunk in chunk_article(article, "doc", default_options()):

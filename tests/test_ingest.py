@@ -63,11 +63,19 @@ def test_ingest_every_format(settings_factory, embedder, article_dir: Path, expe
     for key, want in expected.items():
         record = by_title[want["title"]]
         assert (record.author, record.source, record.date, record.url, record.language) == (
-            want["author"], want["source"], want["date"], want["url"], want["language"],
+            want["author"],
+            want["source"],
+            want["date"],
+            want["url"],
+            want["language"],
         ), key
         assert record.chunks == len(library.store.chunk_ids_of(record.doc_id)) > 0
     seed = by_title[SEED_TITLE]
-    assert (seed.author, seed.date, seed.paths) == ("F.M. Shakil", "2024-12-29", [path_key(article_dir / SEED.name)])
+    assert (seed.author, seed.date, seed.paths) == (
+        "F.M. Shakil",
+        "2024-12-29",
+        [path_key(article_dir / SEED.name)],
+    )
     # Newest first.
     assert [d.date for d in docs] == sorted((d.date for d in docs), reverse=True)
     assert report.chunks_written == library.store.count_chunks()
@@ -77,7 +85,12 @@ def test_ingest_every_format(settings_factory, embedder, article_dir: Path, expe
     chunks = library.store.get_chunks(library.store.chunk_ids_of(seed.doc_id))
     assert [c.index for c in sorted(chunks, key=lambda c: c.index)] == list(range(seed.chunks))
     for chunk in chunks:
-        assert (chunk.doc_id, chunk.title, chunk.date, chunk.source) == (seed.doc_id, SEED_TITLE, "2024-12-29", "afgazad.com")
+        assert (chunk.doc_id, chunk.title, chunk.date, chunk.source) == (
+            seed.doc_id,
+            SEED_TITLE,
+            "2024-12-29",
+            "afgazad.com",
+        )
         assert chunk.end - chunk.start == len(chunk.text)
         assert chunk.end <= seed.chars
 
@@ -226,7 +239,11 @@ _CRASH = textwrap.dedent(
 
 def crash_while_writing(path: Path, home: Path) -> tuple[str, int]:
     result = subprocess.run(
-        [sys.executable, "-c", _CRASH, str(path)], env=_env(home), capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", _CRASH, str(path)],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 3, result.stderr
     doc_id, total = result.stdout.split()
@@ -269,7 +286,9 @@ def test_crash_then_changed_file_leaves_no_orphans(settings_factory, embedder, t
     folder = copy_small_set(tmp_path / "src")
     target = folder / "port-strike-ends.md"
     crashed_id, _ = crash_while_writing(target, settings.home)
-    target.write_text(target.read_text(encoding="utf-8") + "\nA late correction paragraph.\n", encoding="utf-8")
+    target.write_text(
+        target.read_text(encoding="utf-8") + "\nA late correction paragraph.\n", encoding="utf-8"
+    )
 
     library = make_library(settings, embedder)
     report = library.ingest([folder])
@@ -375,7 +394,9 @@ def test_cli_bad_files_among_good_ones(tmp_path: Path) -> None:
     reasons = load_bad_files(folder)
     copy_small_set(folder)
     # unknown.xyz is not an article type, so a folder scan skips it; named on its own it fails.
-    result = run_cli("ingest", str(folder), str(folder / "unknown.xyz"), str(tmp_path / "nowhere"), home=home, cwd=tmp_path)
+    result = run_cli(
+        "ingest", str(folder), str(folder / "unknown.xyz"), str(tmp_path / "nowhere"), home=home, cwd=tmp_path
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -396,8 +417,11 @@ def test_cli_reports_bad_jsonl_record_and_keeps_good_ones(tmp_path: Path) -> Non
     home = tmp_path / "home"
     feed = tmp_path / "feed.jsonl"
     good = {
-        "title": "Ferry Fares Rise by Ten Percent", "author": "Ola Brandt", "source": "Calloway Courier",
-        "published_at": "2025-02-01", "body": "Ferry fares across the harbour will rise by ten percent from March.",
+        "title": "Ferry Fares Rise by Ten Percent",
+        "author": "Ola Brandt",
+        "source": "Calloway Courier",
+        "published_at": "2025-02-01",
+        "body": "Ferry fares across the harbour will rise by ten percent from March.",
     }
     feed.write_text(json.dumps(good) + "\n" + json.dumps({"title": "No body"}) + "\n", encoding="utf-8")
     result = run_cli("ingest", str(feed), home=home, cwd=tmp_path)
@@ -430,9 +454,15 @@ def test_cli_ingest_without_network(tmp_path: Path) -> None:
     if probe.returncode != 0:
         pytest.fail(f"`unshare -rn` does not work here (needs user namespaces): {probe.stderr.strip()}")
     offline = subprocess.run(
-        [unshare, "-rn", sys.executable, "-c",
-         "import socket; socket.create_connection(('1.1.1.1', 443), timeout=3)"],
-        capture_output=True, text=True,
+        [
+            unshare,
+            "-rn",
+            sys.executable,
+            "-c",
+            "import socket; socket.create_connection(('1.1.1.1', 443), timeout=3)",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert offline.returncode != 0 and "Error" in offline.stderr, "the namespace still has a network"
 

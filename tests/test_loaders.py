@@ -16,18 +16,31 @@ from brief.types import Article
 
 # The section headings each fixture's cleaned body must have, in order.
 EXPECTED_HEADINGS = {
-    "veridia-fills-tessaly-reservoir.txt": ["A dam years in the making", "Downstream fears", "Calls for mediation"],
-    "port-calloway-strike-begins.txt": ["Automation at the heart of the dispute", "Exporters brace for delays"],
+    "veridia-fills-tessaly-reservoir.txt": [
+        "A dam years in the making",
+        "Downstream fears",
+        "Calls for mediation",
+    ],
+    "port-calloway-strike-begins.txt": [
+        "Automation at the heart of the dispute",
+        "Exporters brace for delays",
+    ],
     "orrin-talks-collapse.md": [
-        "The numbers that divided the room", "A drought with no end in sight", "What comes next",
+        "The numbers that divided the room",
+        "A drought with no end in sight",
+        "What comes next",
     ],
     "central-bank-rate-hike.md": ["Why the bank moved", "Pain for homebuyers", "Builders brace"],
     "port-strike-ends.md": ["What the deal contains", "A costly standoff", "Clearing the backlog"],
     "orrin-delta-farmers.html": [
-        "Salt in the fields", "A government under pressure", "Upstream, a different story",
+        "Salt in the fields",
+        "A government under pressure",
+        "Upstream, a different story",
     ],
     "aldermoor-factory-delay.html": [
-        "Machines stuck on the quay", "Hiring slowed", "Questions about the supply chain",
+        "Machines stuck on the quay",
+        "Hiring slowed",
+        "Questions about the supply chain",
     ],
     "veridia-news-feed.jsonl#1": ["Buyers step back", "The bank holds its fire", "Builders cut back"],
     "veridia-news-feed.jsonl#2": ["Ramping up", "Solar fills a hydro gap", "Price pressure ahead"],
@@ -92,8 +105,20 @@ def test_seed_boilerplate_removed(seed: Article) -> None:
     # The Persian masthead and verses: no Arabic-script letter is left anywhere.
     assert not re.search(r"[\u0600-\u06ff\ufb50-\ufdff\ufe70-\ufeff]", text)
     for junk in (
-        "افغانستان", "AA-AA", "www.", "afgazad", "@gmail.com", "mailto:", "European Languages",
-        "Photo Credit", "DEC 25, 2024", "29.12.2024", "F.M. Shakil", "***", "**", "###",
+        "افغانستان",
+        "AA-AA",
+        "www.",
+        "afgazad",
+        "@gmail.com",
+        "mailto:",
+        "European Languages",
+        "Photo Credit",
+        "DEC 25, 2024",
+        "29.12.2024",
+        "F.M. Shakil",
+        "***",
+        "**",
+        "###",
     ):
         assert junk not in text, junk
     # The title is metadata, not repeated as the body's first line.
@@ -140,7 +165,9 @@ def test_expected_covers_every_format() -> None:
 def test_fixture_metadata(key: str, expected: dict, pdf_article: Path) -> None:
     article = load_fixture(key, pdf_article)
     want = expected[key]
-    got = {field: getattr(article, field) for field in ("title", "author", "source", "date", "url", "language")}
+    got = {
+        field: getattr(article, field) for field in ("title", "author", "source", "date", "url", "language")
+    }
     assert got == {field: want[field] for field in got}
 
 
@@ -203,12 +230,19 @@ def test_json_array_gives_one_article_per_record(tmp_path: Path) -> None:
     assert result.errors == []
     first, second = result.articles
     assert (first.title, first.author, first.source, first.date, first.url, first.record) == (
-        "Lake Varn Ferry Resumes After Winter Break", "Ada Quist", "Varn Post", "2025-03-03",
-        "https://varn.test/ferry", "record 1",
+        "Lake Varn Ferry Resumes After Winter Break",
+        "Ada Quist",
+        "Varn Post",
+        "2025-03-03",
+        "https://varn.test/ferry",
+        "record 1",
     )
     assert first.text.startswith("The Lake Varn ferry resumed service on Monday")
     assert (second.title, second.author, second.date, second.record) == (
-        "Varn Council Approves New Harbour Wall", "Ben Oduya, Cleo Marsh", "2025-03-04", "record 2",
+        "Varn Council Approves New Harbour Wall",
+        "Ben Oduya, Cleo Marsh",
+        "2025-03-04",
+        "record 2",
     )
 
 
@@ -228,7 +262,10 @@ def test_plain_text_header_lines_are_metadata(tmp_path: Path) -> None:
     )
     article = load_file(path).articles[0]
     assert (article.title, article.author, article.source, article.date, article.url) == (
-        "Tram Line Opens in Harrowgate", "Mira Volk", "Harrowgate Times", "2025-03-05",
+        "Tram Line Opens in Harrowgate",
+        "Mira Volk",
+        "Harrowgate Times",
+        "2025-03-05",
         "https://harrowgate.test/tram",
     )
     # The wrapped paragraph is one paragraph again.

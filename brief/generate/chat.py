@@ -70,7 +70,9 @@ class ChatGenerator:
             message = chain.invoke({"question": question, "history": format_history(history)})
         except Exception as exc:  # noqa: BLE001
             raise GenerationError(describe_llm_error(exc, self.label)) from exc
-        rewritten = str(message.content).strip().splitlines()[0].strip() if str(message.content).strip() else ""
+        rewritten = (
+            str(message.content).strip().splitlines()[0].strip() if str(message.content).strip() else ""
+        )
         # A weak model may answer instead of rewriting; keep the original words in the query.
         return rewritten if 3 <= len(rewritten) <= 400 else question
 
@@ -133,4 +135,6 @@ def local_generator(settings: Any) -> ChatGenerator:
         max_retries=settings.llm_max_retries,
         max_tokens=300,
     )
-    return ChatGenerator("local", llm, settings.prompts_dir, label=f"local {Path(settings.local_model_path).name}")
+    return ChatGenerator(
+        "local", llm, settings.prompts_dir, label=f"local {Path(settings.local_model_path).name}"
+    )

@@ -82,7 +82,9 @@ def _plain_words(text: str) -> list[str]:
 
 
 _COMMON = frozenset(
-    ["what", "which", "who", "whom", "when", "where", "why", "how", "did", "does", "do", "is", "are", "was", "were", "the", "and", "for", "with", "that", "this", "about", "from", "into", "they", "them", "their", "there", "have", "has", "had", "been", "will", "would", "could", "should", "might"]
+    """what which who whom when where why how did does do is are was were the and for with that
+    this about from into they them their there have has had been will would could should
+    might""".split()
 )
 
 

@@ -37,8 +37,6 @@ QUANTITY_WORDS = (
 )
 
 
-
-
 @dataclass
 class Candidate:
     """One sentence of one passage; offsets index the passage text."""
@@ -182,7 +180,8 @@ def question_wants(question: str) -> set[str]:
     if re.search(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
         wants.add("date")
     if re.search(
-        rf"\bhow (?:many|much|big|large|high|far|long|fast)\b|\b(?:what|which)\b(?:\s+\w+){{0,2}}?\s+(?:{QUANTITY_WORDS})\b",
+        rf"\bhow (?:many|much|big|large|high|far|long|fast)\b"
+        rf"|\b(?:what|which)\b(?:\s+\w+){{0,2}}?\s+(?:{QUANTITY_WORDS})\b",
         q,
     ):
         wants.add("number")
@@ -211,4 +210,4 @@ def question_anchors(question: str) -> set[str]:
     return {w for w in content_words(f"{names} {figures}") if w not in _QUESTION_WORDS}
 
 
-_QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "when", "where", "why", "how", "did", "does", "do", "is", "are", "was", "were"])
+_QUESTION_WORDS = frozenset("what which who whom when where why how did does do is are was were".split())
