@@ -206,6 +206,60 @@ def _print_answer(answer: Answer) -> None:
 
 
 @main.command()
+@click.argument("topic")
+@click.option("--backend", "-b", type=BACKEND_CHOICE, default="auto", show_default=True, help="Generator.")
+@filter_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write to FILE.md, .html, .pdf or .json (the extension picks the format).",
+)
+def report(
+    topic: str,
+    backend: str,
+    sources: tuple[str, ...],
+    since: str,
+    until: str,
+    doc_ids: tuple[str, ...],
+    output: Path | None,
+) -> None:
+    """Write a one-page cited brief on TOPIC (a topic or a question)."""
+    from rich.console import Console
+
+    from brief.export import ExportError, to_markdown, write_brief
+
+    if not topic.strip():
+        raise click.BadParameter("the topic is empty", param_hint="TOPIC")
+    library = _library()
+    if not library.store.documents():
+        click.echo("error: the library is empty; add articles first: brief ingest PATH", err=True)
+        sys.exit(1)
+    console = Console(stderr=True)
+    with console.status("writing the brief") as status:
+        brief = library.report(
+            topic, _filters(sources, since, until, doc_ids), backend, progress=lambda s: status.update(s)
+        )
+        if output is not None:
+            status.update(f"rendering {output.suffix.lstrip('.')}")
+            try:
+                brief = write_brief(brief, output)
+            except ExportError as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(1)
+    if brief.notice:
+        click.echo(f"note: {brief.notice}", err=True)
+    if output is None:
+        click.echo(to_markdown(brief))
+    else:
+        click.echo(
+            f"wrote {output} ({brief.word_count()} words, {len(brief.sources)} sources, "
+            f"{brief.backend}, {brief.timings_ms.get('total', 0) / 1000:.1f} s)"
+        )
+
+
+@main.command()
 @click.argument("doc_id")
 def rm(doc_id: str) -> None:
     """Remove one document (by id or unique id prefix) and its chunks."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,8 @@ from brief.ingestion import Ingestor, IngestReport, ProgressCallback
 from brief.retrieve import HybridSearcher, SearchFilters
 from brief.settings import Settings
 from brief.store import Store
-from brief.types import Answer, DocumentRecord
+from brief.report import ReportWriter
+from brief.types import Answer, Brief, DocumentRecord
 
 
 class UnknownDocument(KeyError):
@@ -95,6 +96,21 @@ class Library:
     ) -> Iterator[str | Answer]:
         """Text pieces while the answer is written, then the verified Answer."""
         return self.answer_chain.stream(self._request(question, history, filters, k, backend))
+
+    @cached_property
+    def report_writer(self) -> ReportWriter:
+        return ReportWriter(self.searcher, self.judge_embedder, self.generator)
+
+    def report(
+        self,
+        topic: str,
+        filters: SearchFilters | None = None,
+        backend: str = "auto",
+        progress: Callable[[str], None] | None = None,
+    ) -> Brief:
+        """A one-page, fully cited brief on a topic or question."""
+        name = self.settings.resolved_backend() if backend == "auto" else backend
+        return self.report_writer.write(topic.strip(), filters, name, progress)
 
     def ingest(
         self, paths: Iterable[str | Path], prune: bool = False, progress: ProgressCallback | None = None

@@ -33,10 +33,14 @@ def new_fence() -> str:
     return f"SOURCE-{secrets.token_hex(4).upper()}"
 
 
-def format_sources(passages: list[Passage], fence: str) -> str:
-    """Numbered sources with title, outlet and date, each fenced as untrusted data."""
+def format_sources(passages: list[Passage], fence: str, only: list[int] | None = None) -> str:
+    """Numbered sources with title, outlet and date, each fenced as untrusted data.
+
+    `only` picks some passages (0-based) while keeping their numbers in the full list."""
     blocks = []
     for n, passage in enumerate(passages, start=1):
+        if only is not None and n - 1 not in only:
+            continue
         chunk = passage.chunk
         meta = " | ".join(p for p in (chunk.title, chunk.source, chunk.date) if p)
         text = neutralize_markers(passage.text).replace(fence, "").replace("<<<", "‹‹‹").replace(">>>", "›››")

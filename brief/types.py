@@ -169,3 +169,81 @@ class Answer:
             data["notice"] = self.notice
         data["citation_check"] = self.citation_check
         return data
+
+
+@dataclass
+class BriefItem:
+    """One sentence or bullet of a brief, with the sources it cites (numbers into Brief.sources)."""
+
+    text: str
+    citations: list[int]
+    speaker: str = ""  # for perspectives: who holds this position, as the article names them
+    refs: list[dict[str, str]] = field(default_factory=list)  # [{"chunk_id", "quote"}]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BriefSection:
+    key: str  # bottom_line | key_points | background | perspectives | watch
+    title: str
+    items: list[BriefItem]
+    bulleted: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "bulleted": self.bulleted,
+            "items": [i.to_dict() for i in self.items],
+        }
+
+
+@dataclass
+class BriefSource:
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    author: str
+    date: str
+    url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Brief:
+    """A one-page briefing: fixed sections, every sentence cited, the cited sources listed."""
+
+    title: str
+    topic: str
+    generated: str  # ISO date of writing
+    scope: str  # filters in words
+    documents_considered: int
+    backend: str
+    sections: list[BriefSection]
+    sources: list[BriefSource]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notice: str = ""
+
+    def word_count(self) -> int:
+        """Words of body text: the sections' sentences and speaker labels (not titles or sources)."""
+        return sum(len(f"{item.speaker} {item.text}".split()) for s in self.sections for item in s.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "topic": self.topic,
+            "generated": self.generated,
+            "scope": self.scope,
+            "documents_considered": self.documents_considered,
+            "backend": self.backend,
+            "word_count": self.word_count(),
+            "sections": [s.to_dict() for s in self.sections],
+            "sources": [s.to_dict() for s in self.sources],
+            "timings_ms": self.timings_ms,
+            "notice": self.notice,
+        }
