@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import statistics
 from collections.abc import Callable, Iterable
@@ -134,9 +135,7 @@ def gold_doc_ids(sources: list[str], documents: dict[str, DocumentRecord]) -> li
     resolved = []
     for source in sources:
         wanted = source.lower()
-        resolved.append(
-            {d for d, rec in documents.items() if d.startswith(source) or wanted in rec.title.lower()}
-        )
+        resolved.append({d for d, rec in documents.items() if d.startswith(source) or wanted in rec.title.lower()})
     return resolved
 
 
@@ -205,9 +204,7 @@ def aggregate(results: list[ItemResult]) -> dict[str, float]:
         "cited_sentence_share": round(sum(r.cited_sentences for r in results) / sentences, 4)
         if sentences
         else float("nan"),
-        "unsupported_rate": round(sum(r.unsupported_sentences for r in results) / sentences, 4)
-        if sentences
-        else 0.0,
+        "unsupported_rate": round(sum(r.unsupported_sentences for r in results) / sentences, 4) if sentences else 0.0,
     }
     for stage in ("retrieve", "generate", "total"):
         values = sorted(r.timings_ms.get(stage, 0.0) for r in results)
@@ -306,3 +303,57 @@ def compare_runs(
             }
         )
     return rows
+
+
+def evaluate_files(
+    files: list[Path],
+    settings: Any,
+    backend: str = "extractive",
+    k: int | None = None,
+    use_current_library: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> EvalRun:
+    """Run question files. A file that names its corpus ('# corpus: PATH', relative to the
+    current folder) is asked against a library of exactly that corpus, kept under
+    BRIEF_HOME/eval/, so results never depend on what else the user has ingested."""
+    from brief.library import Library
+
+    libraries: dict[str, Library] = {}
+    items: list[EvalItem] = []
+    library_of: dict[str, Library] = {}
+    for path in files:
+        corpus = "" if use_current_library else corpus_of(path)
+        if corpus not in libraries:
+            libraries[corpus] = _library_for(corpus, settings, Library)
+        for item in load_questions(path):
+            items.append(item)
+            library_of[f"{item.set_name}/{item.id}"] = libraries[corpus]
+    documents = {id(lib): lib.store.documents() for lib in libraries.values()}
+    k = k or settings.top_k
+
+    def ask(item: EvalItem) -> Answer:
+        return library_of[f"{item.set_name}/{item.id}"].ask(item.question, k=k, backend=backend)
+
+    def documents_for(item: EvalItem) -> dict[str, DocumentRecord]:
+        return documents[id(library_of[f"{item.set_name}/{item.id}"])]
+
+    return run_items(items, ask, documents_for, backend, k, progress)
+
+
+def _library_for(corpus: str, settings: Any, library_cls: Any) -> Any:
+    if not corpus:
+        return library_cls(settings)
+    folder = Path(corpus)
+    if not folder.exists():
+        raise QuestionFileError(
+            f"the corpus '{corpus}' named in a question file does not exist (run from the repository root)"
+        )
+    key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    isolated = settings.model_copy(
+        update={"home": settings.home / "eval" / key, "chroma_url": None, "collection": "eval"}
+    )
+    library = library_cls(isolated)
+    report = library.ingest([folder])
+    if not report.ok:
+        raise QuestionFileError(f"the eval corpus '{corpus}' did not ingest cleanly: {report.errors[0]}")
+    return library

@@ -12,10 +12,10 @@ from brief.embed import MiniLMEmbedder, OpenAIEmbedder, make_embedder
 from brief.generate import Generator, History, make_generator
 from brief.ingest.chunking import ChunkingOptions
 from brief.ingestion import Ingestor, IngestReport, ProgressCallback
+from brief.report import ReportWriter
 from brief.retrieve import HybridSearcher, SearchFilters
 from brief.settings import Settings
 from brief.store import Store
-from brief.report import ReportWriter
 from brief.types import Answer, Brief, DocumentRecord
 
 
