@@ -27,6 +27,8 @@ RECALL_ALONE = 0.7
 RECALL_WITH_MEANING = 0.35
 MEANING_WITH_RECALL = 0.6
 MEANING_ALONE = 0.8
+WINDOW = 3  # consecutive passage sentences that may jointly support one sentence
+WIDEN_GAIN = 0.15  # recall a wider window must add to be preferred
 
 
 @dataclass
@@ -64,25 +66,43 @@ class SupportJudge:
         return self._views[index]
 
     def judge(self, sentence: str, index: int, passage: Passage) -> Support:
+        """Support must be local: the words of the sentence have to come from a window of at
+        most WINDOW consecutive sentences of the passage, not be scattered over all of it."""
         view = self.view(index, passage)
         words = set(content_words(sentence))
         if not words or not view.spans:
             return Support(False, 0.0, (0, 0))
-        recall = len(words & view.words) / len(words)
-        numbers_ok = all(_number_in(n, passage.text) for n in _NUMBER.findall(sentence))
-        overlaps = [len(words & sw) / len(words) for sw in view.span_words]
-        best = int(np.argmax(overlaps))
+        recall, first, last = self._best_window(words, view)
+        window_text = passage.text[view.spans[first][0] : view.spans[last][1]]
+        numbers_ok = all(_number_in(n, window_text) for n in _NUMBER.findall(sentence))
         meaning = 0.0
         if recall < RECALL_ALONE and self.embedder is not None and recall >= 0.15:
             sims = self._similarities(sentence, view)
             meaning = float(sims.max())
-            best = int(np.argmax(sims)) if overlaps[best] < RECALL_ALONE else best
+            if recall < RECALL_WITH_MEANING or sims[first : last + 1].max() < meaning:
+                first = last = int(np.argmax(sims))  # the sentence that means the same
+                window_text = passage.text[view.spans[first][0] : view.spans[first][1]]
+                numbers_ok = all(_number_in(n, window_text) for n in _NUMBER.findall(sentence))
         supported = numbers_ok and (
             recall >= RECALL_ALONE
             or (recall >= RECALL_WITH_MEANING and meaning >= MEANING_WITH_RECALL)
             or meaning >= MEANING_ALONE
         )
-        return Support(supported, 0.6 * recall + 0.4 * meaning, view.spans[best])
+        return Support(supported, 0.6 * recall + 0.4 * meaning, (view.spans[first][0], view.spans[last][1]))
+
+    @staticmethod
+    def _best_window(words: set[str], view: _PassageView) -> tuple[float, int, int]:
+        """(recall, first, last): the best single sentence, widened to two or three consecutive
+        sentences only where that covers clearly more of the claim (a quote is kept tight)."""
+        n = len(view.spans)
+        best = (-1.0, 0, 0)
+        for size in range(1, min(WINDOW, n) + 1):
+            for first in range(n - size + 1):
+                covered = set().union(*view.span_words[first : first + size]) & words
+                recall = len(covered) / len(words)
+                if recall > best[0] + (WIDEN_GAIN if size > 1 and best[0] >= 0 else 1e-9):
+                    best = (recall, first, first + size - 1)
+        return best
 
     def _similarities(self, sentence: str, view: _PassageView) -> np.ndarray:
         if view.vectors is None:
@@ -176,7 +196,12 @@ def _best_support(sentence: str, passages: list[Passage], judge: SupportJudge) -
 
 def _citation(n: int, passage: Passage, spans: list[tuple[int, int]]) -> Citation:
     """The citation with the exact sentences of the passage that support its claims."""
-    merged = sorted(set(spans))
+    merged: list[list[int]] = []
+    for start, end in sorted(set(spans)):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)  # overlapping or touching: one span
+        else:
+            merged.append([start, end])
     quote = " … ".join(passage.text[s:e] for s, e in merged)
     return Citation(
         n=n,

@@ -348,6 +348,19 @@ def evaluate(
 
 
 @main.command()
+@click.option("--host", default=None, help="Interface to listen on (default: settings, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default: settings, 7860).")
+def ui(host: str | None, port: int | None) -> None:
+    """Serve the web app (chat, briefs, library, evaluation)."""
+    from brief.ui.app import launch
+
+    library = _library()
+    settings = library.settings
+    click.echo(f"brief ui on http://{host or settings.ui_host}:{port or settings.ui_port} (Ctrl-C stops)", err=True)
+    launch(library, host, port)
+
+
+@main.command()
 @click.argument("doc_id")
 def rm(doc_id: str) -> None:
     """Remove one document (by id or unique id prefix) and its chunks."""

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     local_model_path: Path | None = None
     local_context: int = Field(4096, ge=512)
+    # llama.cpp threads; None = all cores. 1 degrades less when other processes compete.
+    local_threads: int | None = Field(None, ge=1, le=256)
     llm_timeout: float = Field(60.0, gt=0)
     llm_max_retries: int = Field(2, ge=0, le=10)
     temperature: float = Field(0.0, ge=0.0, le=2.0)

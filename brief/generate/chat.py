@@ -70,9 +70,7 @@ class ChatGenerator:
             message = chain.invoke({"question": question, "history": format_history(history)})
         except Exception as exc:  # noqa: BLE001
             raise GenerationError(describe_llm_error(exc, self.label)) from exc
-        rewritten = (
-            str(message.content).strip().splitlines()[0].strip() if str(message.content).strip() else ""
-        )
+        rewritten = str(message.content).strip().splitlines()[0].strip() if str(message.content).strip() else ""
         # A weak model may answer instead of rewriting; keep the original words in the query.
         return rewritten if 3 <= len(rewritten) <= 400 else question
 
@@ -125,7 +123,9 @@ def local_generator(settings: Any) -> ChatGenerator:
 
     if settings.local_model_path is None:
         raise GenerationError("the local backend needs BRIEF_LOCAL_MODEL_PATH (a .gguf file)")
-    server = shared_server(Path(settings.local_model_path), context=settings.local_context)
+    server = shared_server(
+        Path(settings.local_model_path), context=settings.local_context, threads=settings.local_threads
+    )
     llm = ChatOpenAI(
         model=server.model_name,
         api_key="local",
@@ -135,6 +135,4 @@ def local_generator(settings: Any) -> ChatGenerator:
         max_retries=settings.llm_max_retries,
         max_tokens=300,
     )
-    return ChatGenerator(
-        "local", llm, settings.prompts_dir, label=f"local {Path(settings.local_model_path).name}"
-    )
+    return ChatGenerator("local", llm, settings.prompts_dir, label=f"local {Path(settings.local_model_path).name}")

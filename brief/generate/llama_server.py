@@ -42,6 +42,9 @@ class LlamaServer:
 
     ``parallel`` request slots share a single unified KV cache of ``context`` tokens, so
     one long request can still use the whole context while others wait or run alongside.
+    ``threads=None`` keeps llama.cpp's default (all physical cores); on a small shared
+    machine ``threads=1`` is slower when idle but does not collapse when another process
+    competes for a core, as llama.cpp's spinning worker threads do.
     """
 
     def __init__(
@@ -57,7 +60,8 @@ class LlamaServer:
         self.context = context
         self.threads = threads
         self.host = host
-        self.port = port  # None until started: the OS picks a free one (port 0, no race)
+        self.port = port  # the bound port once started
+        self._requested_port = port  # None: the OS picks a free one at bind time (no race)
         self.parallel = max(1, parallel)
         self._server: Any = None  # the xllamacpp.Server; its lifetime is the server's
         self._address = ""
@@ -87,7 +91,7 @@ class LlamaServer:
             try:
                 self._server = xllamacpp.Server(self._params(xllamacpp))
             except Exception as exc:  # xllamacpp only says "Failed to init server ..."
-                where = f"{self.host}:{self.port}" if self.port else self.host
+                where = f"{self.host}:{self._requested_port}" if self._requested_port else self.host
                 raise LocalServerError(
                     f"llama.cpp could not serve {self.model_path} on {where} "
                     f"(unusable model, too large a context, or port in use): {exc}"
@@ -98,9 +102,7 @@ class LlamaServer:
             remaining = max(timeout - (time.monotonic() - started), 1.0)
             if not self._wait_healthy(remaining):
                 self._stop_locked()
-                raise LocalServerError(
-                    f"{self.model_path} did not come up at {self._address} within {timeout:g}s"
-                )
+                raise LocalServerError(f"{self.model_path} did not come up at {self._address} within {timeout:g}s")
             self._model_name = self._reported_model_name() or self.model_path.stem
             return self
 
@@ -115,6 +117,7 @@ class LlamaServer:
         # HTTP listener and joins its threads before returning.
         del server
         self._address = ""
+        self.port = self._requested_port
 
     def __enter__(self) -> LlamaServer:
         return self.start()
@@ -173,7 +176,7 @@ class LlamaServer:
             p.cpuparams.n_threads = self.threads
             p.cpuparams_batch.n_threads = self.threads
         p.hostnames = [self.host]
-        p.port = self.port or 0
+        p.port = self._requested_port or 0
         p.offline = True  # never let llama.cpp reach out to the network
         p.ui = False  # the wheel has no web UI built in; serve only the API
         p.cors_origins = ""  # no browser page may call this server cross-origin
@@ -227,23 +230,23 @@ def smollm2_model_path() -> Path | None:
 
 # -- one server per (model, context) per process ---------------------------------------
 
-_shared: dict[tuple[Path, int], LlamaServer] = {}
+_shared: dict[tuple[Path, int, int | None], LlamaServer] = {}
 _shared_lock = threading.Lock()
 _atexit_registered = False
 
 
-def shared_server(model_path: Path, context: int = 4096) -> LlamaServer:
+def shared_server(model_path: Path, context: int = 4096, threads: int | None = None) -> LlamaServer:
     """Start (once) and return this process's server for ``model_path`` at ``context``.
 
     Later calls with the same model and context return the same running server; it is
     stopped when the interpreter exits.
     """
     global _atexit_registered
-    key = (Path(model_path).expanduser().resolve(), context)
+    key = (Path(model_path).expanduser().resolve(), context, threads)
     with _shared_lock:
         server = _shared.get(key)
         if server is None or not server.running:
-            server = LlamaServer(key[0], context=context).start()
+            server = LlamaServer(key[0], context=context, threads=threads).start()
             _shared[key] = server
             if not _atexit_registered:
                 atexit.register(_stop_shared)

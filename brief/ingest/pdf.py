@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 
 from brief.ingest.markup import RawBlock
+
+
+_SENTENCE_END = re.compile(r"""[.!?:"'”’)]$""")
 
 
 class PdfError(ValueError):
@@ -80,7 +84,7 @@ def _placement(cm, tm, size) -> tuple[float, float]:  # type: ignore[no-untyped-
         a, b, c, d = (float(v) for v in cm[:4])
         y = b * float(tm[4]) + d * float(tm[5]) + float(cm[5])
         # The text matrix's vertical axis mapped through cm gives the font's scale.
-        scale = abs(float(tm[2]) * b + float(tm[3]) * d) or abs(float(tm[2]) * a + float(tm[3]) * c)
+        scale = math.hypot(float(tm[2]) * a + float(tm[3]) * c, float(tm[2]) * b + float(tm[3]) * d)
         return y, float(size or 0) * (scale or 1.0)
     except (TypeError, ValueError, IndexError):
         return 0.0, 0.0
@@ -103,6 +107,9 @@ def _blocks_from_layout(lines: list[_Line]) -> list[RawBlock]:
     # Lines of one paragraph sit one line-height apart; a paragraph break adds space.
     spacing = statistics.median(gaps) if gaps else 1.5
     heading_sizes = sorted({round(line.size, 1) for line in sized if line.size > body * 1.15}, reverse=True)
+    # Without space between paragraphs, a clearly short line that ends a sentence ends one.
+    lengths = [len(line.text) for line in sized if round(line.size, 1) == body]
+    full = statistics.quantiles(lengths, n=4)[2] if len(lengths) >= 4 else 80
 
     blocks: list[RawBlock] = []
     current: list[_Line] = []
@@ -121,12 +128,14 @@ def _blocks_from_layout(lines: list[_Line]) -> list[RawBlock]:
         if current:
             prev = current[-1]
             same_style = round(prev.size, 1) == round(line.size, 1)
+            ends_sentence = bool(_SENTENCE_END.search(prev.text))
             if prev.page != line.page:
                 # A paragraph running over a page break ends its page mid-sentence.
-                breaks = not same_style or bool(re.search(r"""[.!?:"'”’)]$""", prev.text))
+                breaks = not same_style or ends_sentence
             else:
                 gap = (prev.y - line.y) / max(line.size, 1e-6)
-                breaks = not same_style or gap <= 0 or gap > spacing * 1.3
+                short = ends_sentence and len(prev.text) < 0.8 * full
+                breaks = not same_style or gap <= 0 or gap > spacing * 1.3 or short
             if breaks:
                 flush()
         current.append(line)

@@ -1,0 +1,381 @@
+"""The Gradio app: a thin layer over `brief.Library` (no retrieval, prompt or citation logic here).
+
+Tabs: Chat (streamed, cited answers), Brief (one-page briefs and downloads), Library (upload,
+list, delete), Evaluate (question sets and metrics). Each browser session keeps its own chat.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# Gradio would otherwise report usage to outside hosts; this must be set before it is imported.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import gradio as gr  # noqa: E402
+
+from brief.library import Library  # noqa: E402
+from brief.retrieve import SearchFilters  # noqa: E402
+from brief.types import Answer  # noqa: E402
+from brief.ui import render  # noqa: E402
+
+BACKENDS = ["auto", "extractive", "openai", "local"]
+DOC_HEADERS = ["title", "outlet", "author", "date", "chunks", "id"]
+MAX_UPLOAD = "50mb"
+
+
+def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None) -> SearchFilters:
+    return SearchFilters(tuple(sources or ()), (since or "").strip(), (until or "").strip(), tuple(doc_ids or ()))
+
+
+def _example_questions(library: Library) -> list[str]:
+    docs = library.documents()[:3]
+    examples = [f"What are the main points of “{d.title}”?" for d in docs if d.title]
+    return examples or ["What happened, and who said what about it?"]
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name).name
+    return re.sub(r"[^\w.\- ]+", "_", base).strip() or f"upload-{uuid.uuid4().hex[:8]}"
+
+
+class BriefApp:
+    """Event handlers bound to one library. Every method is a thin call into the library."""
+
+    def __init__(self, library: Library, eval_dir: Path | None = None) -> None:
+        self.library = library
+        self.eval_dir = eval_dir or Path("eval")
+        self.uploads = library.settings.home / "uploads"
+        self.exports = library.settings.home / "exports"
+
+    # ----- chat -----------------------------------------------------------------------------------
+
+    def chat(
+        self,
+        message: str,
+        messages: list[dict[str, Any]],
+        history: list[tuple[str, str]],
+        backend: str,
+        sources: list[str],
+        since: str,
+        until: str,
+        doc_ids: list[str],
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer into the chat; the verified, cited answer replaces the draft."""
+        question = (message or "").strip()
+        if not question:
+            yield messages, history, gr.update(), ""
+            return
+        messages = list(messages or []) + [
+            {"role": "user", "content": render._e(question)},
+            {"role": "assistant", "content": render.streaming_html("")},
+        ]
+        yield messages, history, gr.update(), ""
+        answer: Answer | None = None
+        shown = ""
+        try:
+            for piece in self.library.ask_stream(
+                question, history=history, filters=_filters(sources, since, until, doc_ids), backend=backend
+            ):
+                if isinstance(piece, Answer):
+                    answer = piece
+                    break
+                shown += piece
+                messages[-1] = {"role": "assistant", "content": render.streaming_html(shown)}
+                yield messages, history, gr.update(), ""
+        except Exception as exc:  # noqa: BLE001 - the reader gets a sentence, never a traceback
+            messages[-1] = {"role": "assistant", "content": render.error_html(f"The answer failed: {exc}")}
+            yield messages, history, gr.update(), ""
+            return
+        assert answer is not None
+        messages[-1] = {"role": "assistant", "content": render.answer_html(answer)}
+        history = list(history) + [(question, answer.answer)]
+        yield messages, history, render.sources_html(answer), ""
+
+    @staticmethod
+    def new_chat() -> tuple[list, list, str]:
+        return [], [], render.sources_html(None)
+
+    # ----- brief ----------------------------------------------------------------------------------
+
+    def brief(
+        self,
+        topic: str,
+        backend: str,
+        sources: list[str],
+        since: str,
+        until: str,
+        doc_ids: list[str],
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects progress this way
+    ) -> tuple[Any, ...]:
+        from brief.export import to_html, to_markdown, write_brief
+
+        hidden = gr.update(visible=False)
+        if not (topic or "").strip():
+            return render.error_html("Enter a topic or a question."), hidden, hidden, hidden
+        try:
+            progress(0.1, desc="gathering passages")
+            brief = self.library.report(
+                topic,
+                _filters(sources, since, until, doc_ids),
+                backend,
+                progress=lambda stage: progress(0.5, desc=stage),
+            )
+            progress(0.8, desc="rendering downloads")
+            folder = Path(tempfile.mkdtemp(prefix="brief-", dir=self._exports()))
+            stem = re.sub(r"[^a-z0-9]+", "-", topic.lower()).strip("-")[:50] or "brief"
+            md, page, pdf = folder / f"{stem}.md", folder / f"{stem}.html", folder / f"{stem}.pdf"
+            md.write_text(to_markdown(brief), encoding="utf-8")
+            page.write_text(to_html(brief), encoding="utf-8")
+            write_brief(brief, pdf)
+        except Exception as exc:  # noqa: BLE001
+            return render.error_html(f"The brief failed: {exc}"), hidden, hidden, hidden
+        return (
+            render.brief_html(brief),
+            gr.update(value=str(md), visible=True),
+            gr.update(value=str(page), visible=True),
+            gr.update(value=str(pdf), visible=True),
+        )
+
+    def _exports(self) -> Path:
+        self.exports.mkdir(parents=True, exist_ok=True)
+        return self.exports
+
+    # ----- library --------------------------------------------------------------------------------
+
+    def upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Copy uploads into BRIEF_HOME/uploads and ingest them; one result row per file."""
+        if not files:
+            return [["", "no files chosen", 0, ""]], *self.library_views()
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        stored = []
+        for temp in files:
+            target = self.uploads / _safe_name(str(temp))
+            shutil.copyfile(temp, target)
+            stored.append(target)
+        total = len(stored)
+
+        def report(done: int, _total: int, current: str) -> None:
+            progress(done / max(total, 1), desc=f"ingesting {Path(current).name}" if current else "indexing")
+
+        result = self.library.ingest(stored, progress=report)
+        rows = [
+            [Path(f.path).name, f.status, f.chunks, "; ".join(e.split(": ", 1)[-1] for e in f.errors)]
+            for f in result.files
+        ]
+        return rows, *self.library_views()
+
+    def delete(self, doc_id: str | None) -> tuple[Any, ...]:
+        if not doc_id:
+            return render.error_html("Choose a document to delete."), *self.library_views()
+        record = self.library.remove(doc_id)
+        return f"<p>Deleted <b>{render._e(record.title)}</b>.</p>", *self.library_views()
+
+    def library_views(self) -> tuple[Any, ...]:
+        """Table, delete picker, statistics, and the filter pickers of the chat and brief tabs."""
+        docs = self.library.documents()
+        choices = [render.document_choice(d) for d in docs]
+        outlets = sorted({d.source for d in docs if d.source})
+        dates = sorted(d.date for d in docs if d.date)
+        stats = (
+            f"**{len(docs)}** documents · **{sum(d.chunks for d in docs)}** chunks · "
+            f"**{len(outlets)}** outlets · dates {dates[0] if dates else '–'} to {dates[-1] if dates else '–'} · "
+            f"embedder `{self.library.settings.embedder_name()}` · store `{self.library.store.location}`"
+        )
+        table = render.document_rows(docs) or [["", "", "", "", 0, ""]]
+        return (
+            gr.update(value=table),
+            gr.update(choices=choices, value=None),
+            stats,
+            gr.update(choices=outlets),
+            gr.update(choices=choices),
+            gr.update(choices=outlets),
+            gr.update(choices=choices),
+        )
+
+    # ----- evaluation -----------------------------------------------------------------------------
+
+    def question_sets(self) -> list[str]:
+        return sorted(str(p) for p in self.eval_dir.glob("*.y*ml")) + sorted(
+            str(p) for p in self.eval_dir.glob("*.jsonl")
+        )
+
+    def evaluate(
+        self,
+        files: list[str],
+        backend: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple[Any, ...]:
+        from brief.eval_report import fmt, label, metrics_rows, write_chart
+        from brief.evaluate import evaluate_files
+
+        if not files:
+            return render.error_html("Choose at least one question set."), gr.update(), gr.update(), gr.update()
+        try:
+            run = evaluate_files(
+                [Path(f) for f in files],
+                self.library.settings,
+                backend if backend != "auto" else "extractive",
+                progress=lambda done, total, current: progress(done / max(total, 1), desc=current or "scoring"),
+            )
+        except Exception as exc:  # noqa: BLE001
+            return render.error_html(f"The evaluation failed: {exc}"), gr.update(), gr.update(), gr.update()
+        headers = ["metric", "all", *run.by_set]
+        per_question = [
+            [
+                i.set_name,
+                i.id,
+                i.question,
+                "yes" if i.answerable else "no",
+                "yes" if i.declined else "no",
+                fmt(i.fact_recall) if i.fact_recall is not None else "",
+                fmt(i.hit) if i.hit is not None else "",
+                i.answer[:300],
+            ]
+            for i in run.items
+        ]
+        chart = self._exports() / f"eval-{uuid.uuid4().hex[:8]}.png"
+        write_chart(run, chart)
+        summary = (
+            f"<p>{int(run.metrics['questions'])} questions · backend {render._e(run.backend)} · k={run.k} · "
+            f"fact recall {fmt(run.metrics['fact_recall'])} · decline accuracy "
+            f"{fmt(run.metrics['decline_accuracy'])} · {render._e(label('mrr'))} {fmt(run.metrics['mrr'])}</p>"
+        )
+        return (
+            summary,
+            gr.update(value=metrics_rows(run), headers=headers),
+            gr.update(value=per_question),
+            gr.update(value=str(chart)),
+        )
+
+
+def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
+    """The Blocks app over a library."""
+    app = BriefApp(library, eval_dir)
+    docs = library.documents()
+    outlets = sorted({d.source for d in docs if d.source})
+    doc_choices = [render.document_choice(d) for d in docs]
+
+    with gr.Blocks(title="brief", analytics_enabled=False) as demo:
+        gr.Markdown("## brief · cited answers and one-page briefs from your articles")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                history = gr.State([])
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(label="Chat", height=480, sanitize_html=True, elem_id="brief-chat")
+                        with gr.Row():
+                            message = gr.Textbox(
+                                placeholder="Ask a question about your articles",
+                                show_label=False,
+                                scale=5,
+                                elem_id="brief-question",
+                            )
+                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="brief-ask")
+                        with gr.Row():
+                            new_chat = gr.Button("New chat", size="sm", elem_id="brief-new-chat")
+                        gr.Examples(_example_questions(library), inputs=[message], label="Examples")
+                    with gr.Column(scale=2):
+                        backend = gr.Radio(BACKENDS, value="auto", label="Generator")
+                        with gr.Accordion("Filters", open=False):
+                            sources = gr.Dropdown(outlets, multiselect=True, label="Outlets")
+                            since = gr.Textbox(label="Since (YYYY-MM-DD)")
+                            until = gr.Textbox(label="Until (YYYY-MM-DD)")
+                            doc_filter = gr.Dropdown(doc_choices, multiselect=True, label="Documents")
+                        gr.Markdown("**Sources**")
+                        sources_panel = gr.HTML(render.sources_html(None), elem_id="brief-sources")
+                chat_inputs = [message, chatbot, history, backend, sources, since, until, doc_filter]
+                chat_outputs = [chatbot, history, sources_panel, message]
+                send.click(app.chat, chat_inputs, chat_outputs)
+                message.submit(app.chat, chat_inputs, chat_outputs)
+                new_chat.click(app.new_chat, None, [chatbot, history, sources_panel])
+
+            with gr.Tab("Brief", id="brief"):
+                with gr.Row():
+                    topic = gr.Textbox(label="Topic or question", scale=4, elem_id="brief-topic")
+                    brief_backend = gr.Radio(BACKENDS, value="auto", label="Generator", scale=2)
+                with gr.Accordion("Filters", open=False):
+                    brief_sources = gr.Dropdown(outlets, multiselect=True, label="Outlets")
+                    brief_since = gr.Textbox(label="Since (YYYY-MM-DD)")
+                    brief_until = gr.Textbox(label="Until (YYYY-MM-DD)")
+                    brief_docs = gr.Dropdown(doc_choices, multiselect=True, label="Documents")
+                generate = gr.Button("Write brief", variant="primary", elem_id="brief-generate")
+                with gr.Row():
+                    download_md = gr.DownloadButton("Markdown", visible=False, elem_id="brief-download-md")
+                    download_html = gr.DownloadButton("HTML", visible=False, elem_id="brief-download-html")
+                    download_pdf = gr.DownloadButton("PDF", visible=False, elem_id="brief-download-pdf")
+                brief_view = gr.HTML("", elem_id="brief-view")
+                generate.click(
+                    app.brief,
+                    [topic, brief_backend, brief_sources, brief_since, brief_until, brief_docs],
+                    [brief_view, download_md, download_html, download_pdf],
+                )
+
+            with gr.Tab("Library", id="library"):
+                uploads = gr.File(
+                    file_count="multiple",
+                    label="Add articles (.md .txt .html .pdf .jsonl .json)",
+                    elem_id="brief-upload",
+                )
+                ingest = gr.Button("Ingest", variant="primary", elem_id="brief-ingest")
+                results = gr.Dataframe(
+                    headers=["file", "result", "chunks", "error"],
+                    label="Last upload",
+                    interactive=False,
+                    elem_id="brief-results",
+                )
+                stats = gr.Markdown()
+                table = gr.Dataframe(headers=DOC_HEADERS, label="Documents", interactive=False, elem_id="brief-docs")
+                with gr.Row():
+                    to_delete = gr.Dropdown(doc_choices, label="Document to delete", scale=4)
+                    delete = gr.Button("Delete", variant="stop", scale=1, elem_id="brief-delete")
+                deleted = gr.HTML()
+                views = [table, to_delete, stats, sources, doc_filter, brief_sources, brief_docs]
+                ingest.click(app.upload, [uploads], [results, *views])
+                delete.click(app.delete, [to_delete], [deleted, *views])
+                demo.load(app.library_views, None, views)
+
+            with gr.Tab("Evaluate", id="evaluate"):
+                sets = app.question_sets()
+                question_sets = gr.Dropdown(sets, value=sets[:1], multiselect=True, label="Question sets")
+                eval_backend = gr.Radio(BACKENDS, value="extractive", label="Generator")
+                run_eval = gr.Button("Run evaluation", variant="primary", elem_id="brief-run-eval")
+                eval_summary = gr.HTML()
+                eval_metrics = gr.Dataframe(label="Metrics", interactive=False, elem_id="brief-metrics")
+                eval_items = gr.Dataframe(
+                    headers=["set", "id", "question", "answerable", "declined", "fact recall", "hit", "answer"],
+                    label="Per question",
+                    interactive=False,
+                    wrap=True,
+                )
+                eval_chart = gr.Image(label="Chart", type="filepath")
+                run_eval.click(
+                    app.evaluate, [question_sets, eval_backend], [eval_summary, eval_metrics, eval_items, eval_chart]
+                )
+    return demo
+
+
+def launch(library: Library, host: str | None = None, port: int | None = None, block: bool = True) -> Any:
+    """Start the app on the configured host and port, with basic auth when configured."""
+    settings = library.settings
+    demo = build_app(library)
+    demo.queue(default_concurrency_limit=8)  # several readers at once, each with their own chat
+    auth = tuple(settings.ui_auth.split(":", 1)) if settings.ui_auth else None
+    return demo.launch(
+        server_name=host or settings.ui_host,
+        server_port=port if port is not None else settings.ui_port,
+        auth=auth,
+        css=render.APP_CSS,
+        max_file_size=MAX_UPLOAD,
+        prevent_thread_lock=not block,
+        show_error=False,
+        quiet=not block,
+        footer_links=[],
+        allowed_paths=[str(settings.home / "exports")],
+    )
