@@ -72,9 +72,7 @@ class AnswerChain:
         state = self._retrieve(self._start(request))
         started = time.perf_counter()
         try:
-            for piece in state.generator.stream(
-                state.request.question, state.passages, state.request.history
-            ):
+            for piece in state.generator.stream(state.request.question, state.passages, state.request.history):
                 if isinstance(piece, Draft):
                     state.draft = piece
                 else:
@@ -82,9 +80,7 @@ class AnswerChain:
         except GenerationError as exc:
             state.notice = _fallback_notice(exc)
             yield f"\n[{state.notice}]\n"
-            state.draft = self.fallback.generate(
-                state.request.question, state.passages, state.request.history
-            )
+            state.draft = self.fallback.generate(state.request.question, state.passages, state.request.history)
         state.timings["generate"] = _ms(started)
         yield self._verify(state)
 

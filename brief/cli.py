@@ -102,9 +102,10 @@ def docs(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "date", "title", "author", "source", "chunks")
+    table = Table("date", "title", "author", "source", "chunks")
+    table.add_column("id", no_wrap=True)  # must stay copyable for `brief rm`
     for r in records:
-        table.add_row(r.doc_id[:12], r.date, r.title, r.author, r.source, str(r.chunks))
+        table.add_row(r.date, r.title, r.author, r.source, str(r.chunks), r.doc_id[:12])
     Console().print(table)
 
 

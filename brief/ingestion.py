@@ -88,17 +88,13 @@ def path_key(path: str | Path) -> str:
 class Ingestor:
     """Runs one ingest over a store with an embedder and chunking options."""
 
-    def __init__(
-        self, store: Store, embedder: MiniLMEmbedder | OpenAIEmbedder, options: ChunkingOptions
-    ) -> None:
+    def __init__(self, store: Store, embedder: MiniLMEmbedder | OpenAIEmbedder, options: ChunkingOptions) -> None:
         self.store = store
         self.embedder = embedder
         self.options = options
         self._retire: list[tuple[str, str]] = []
 
-    def run(
-        self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None
-    ) -> IngestReport:
+    def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         files = list(find_files([Path(p) for p in paths]))
@@ -142,8 +138,11 @@ class Ingestor:
                     record.paths.append(key)
                     self.store.update_paths(record)
                 continue
-            if doc_id in queued:
-                continue  # the same article twice in one run
+            if doc_id in queued:  # the same article twice in one run: remember both files
+                record = next(r for r, _ in pending if r.doc_id == doc_id)
+                if key not in record.paths:
+                    record.paths.append(key)
+                continue
             chunks = chunk_article(article, doc_id, self.options)
             pending.append((_record_for(article, doc_id, key, len(chunks)), chunks))
             queued.add(doc_id)
@@ -158,9 +157,7 @@ class Ingestor:
             outcome.status = "updated"
         return outcome
 
-    def _flush(
-        self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]
-    ) -> int:
+    def _flush(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
         """Write the queued documents, then retire the versions they replace."""
         written = self._write(pending, known)
         for doc_id, key in self._retire:
@@ -169,9 +166,7 @@ class Ingestor:
         self._retire.clear()
         return written
 
-    def _write(
-        self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]
-    ) -> int:
+    def _write(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
         """Embed the queued documents together, then write each one pending -> chunks -> ready."""
         if not pending:
             return 0

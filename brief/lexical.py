@@ -53,9 +53,7 @@ class LexicalIndex:
         self._vocab: dict[str, int] | None = None
 
     @classmethod
-    def build(
-        cls, fingerprint: str, chunk_ids: list[str], texts: list[str], metadatas: list[dict]
-    ) -> LexicalIndex:
+    def build(cls, fingerprint: str, chunk_ids: list[str], texts: list[str], metadatas: list[dict]) -> LexicalIndex:
         retriever = None
         if chunk_ids:
             import bm25s

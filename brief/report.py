@@ -121,9 +121,7 @@ class ReportWriter:
         timings["write"] = _ms(write_started)
         say("verifying citations")
         picks = self._verified(picks, passages)
-        brief = self._assemble(
-            topic, filters, passages, picks, generator.name if not notice else "extractive"
-        )
+        brief = self._assemble(topic, filters, passages, picks, generator.name if not notice else "extractive")
         brief.notice = notice
         self._fit_budget(brief)
         timings["total"] = _ms(started)
@@ -155,9 +153,7 @@ class ReportWriter:
         density = np.array([_density(c.text) for c in pool.candidates])
         used: set[int] = set()
 
-        def take(
-            scores: np.ndarray, limit: int, keep: float, novelty: float, eligible: np.ndarray
-        ) -> list[int]:
+        def take(scores: np.ndarray, limit: int, keep: float, novelty: float, eligible: np.ndarray) -> list[int]:
             eligible = eligible & ~np.isin(np.arange(len(pool)), list(used))  # each sentence used once
             masked = np.where(eligible, scores, -1.0)
             if masked.max() <= 0:
@@ -176,9 +172,7 @@ class ReportWriter:
         used.update(perspectives)
 
         # Background is events: dated sentences, or sentences saying who did what.
-        dated = np.array(
-            [bool(DATE_CUE.search(c.text) or _EVENT_CUE.search(c.text)) for c in pool.candidates]
-        )
+        dated = np.array([bool(DATE_CUE.search(c.text) or _EVENT_CUE.search(c.text)) for c in pool.candidates])
         background_scores = pool.relevance(f"{topic}: what happened, who announced or imposed what, and when")
         background = take(background_scores + statements + density, 3, 0.7, 0.45, dated)
         key_points = take(relevance + statements + density, 5, 0.6, 0.5, everything)
@@ -191,9 +185,7 @@ class ReportWriter:
             out = []
             for i in order:
                 c = pool.candidates[i]
-                out.append(
-                    _Picked(c.passage, c.text, c.start, c.end, speakers.get(i, "") if with_speaker else "")
-                )
+                out.append(_Picked(c.passage, c.text, c.start, c.end, speakers.get(i, "") if with_speaker else ""))
             return out
 
         return {
@@ -326,9 +318,7 @@ class ReportWriter:
                             chunk.url,
                         )
                     )
-                quote = (
-                    passages[pick.passage].text[pick.start : pick.end] if pick.end > pick.start else pick.text
-                )
+                quote = passages[pick.passage].text[pick.start : pick.end] if pick.end > pick.start else pick.text
                 items.append(
                     BriefItem(
                         text=neutralize_markers(pick.text),

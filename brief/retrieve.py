@@ -178,9 +178,7 @@ class HybridSearcher:
                 lexical_only.append(chunk_id)
         for chunk in self.store.get_chunks(lexical_only):
             chunks[chunk.chunk_id] = chunk
-        ranked = sorted(
-            (c for c in fused if c in chunks and chunks[c].doc_id in admitted), key=lambda c: -fused[c]
-        )
+        ranked = sorted((c for c in fused if c in chunks and chunks[c].doc_id in admitted), key=lambda c: -fused[c])
 
         picked = self._diversify([chunks[c] for c in ranked], k)
         passages = self._widen([(c, fused[c.chunk_id]) for c in picked])
@@ -240,9 +238,7 @@ class BriefRetriever(BaseRetriever):
     k: int = 6
     filters: SearchFilters = SearchFilters()
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         result = self.searcher.search(query, self.k, self.filters)
         return [passage_to_document(p) for p in result.passages]
 

@@ -89,9 +89,7 @@ class Store:
 
     def document_statuses(self) -> dict[str, str]:
         result = self._call(lambda: self._docs.get(include=["metadatas"]))
-        return {
-            i: m.get("status", READY) for i, m in zip(result["ids"], result["metadatas"] or [], strict=False)
-        }
+        return {i: m.get("status", READY) for i, m in zip(result["ids"], result["metadatas"] or [], strict=False)}
 
     def fingerprint(self) -> str:
         """A hash of the ready document set: it changes whenever searchable content changes."""
@@ -292,9 +290,7 @@ def _connect(settings: Settings):  # type: ignore[no-untyped-def]
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
-        url = urlparse(
-            settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}"
-        )
+        url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
         try:
             return chromadb.HttpClient(
                 host=url.hostname or "localhost",
@@ -304,7 +300,7 @@ def _connect(settings: Settings):  # type: ignore[no-untyped-def]
             )
         except Exception as exc:  # noqa: BLE001
             raise StoreError(
-                f"cannot connect to the Chroma server at {settings.chroma_url}: {exc}. "
+                f"cannot connect to the Chroma server at {settings.chroma_url}: {str(exc).rstrip('.')}. "
                 "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
             ) from exc
     path = settings.home / "chroma"

@@ -65,7 +65,7 @@ def fixture_articles() -> Path:
 
 @pytest.fixture(scope="session")
 def expected() -> dict[str, dict[str, Any]]:
-    return json.loads((ARTICLES / "EXPECTED.json").read_text(encoding="utf-8"))
+    return json.loads((ARTICLES.parent / "expected_articles.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +87,7 @@ def article_dir(tmp_path: Path, pdf_article: Path) -> Path:
     dest = tmp_path / "articles"
     dest.mkdir()
     for path in ARTICLES.iterdir():
-        if path.is_file() and path.name != "EXPECTED.json":
+        if path.is_file():
             (dest / path.name).write_bytes(path.read_bytes())
     (dest / pdf_article.name).write_bytes(pdf_article.read_bytes())
     (dest / SEED.name).write_bytes(SEED.read_bytes())
@@ -209,6 +209,13 @@ def assert_store_consistent(store: Any) -> None:
         assert chunk_id.startswith(f"{meta['doc_id']}:")
     assert per_doc == {doc_id: record.chunks for doc_id, record in docs.items() if record.chunks}
     assert sorted(store.lexical().chunk_ids) == sorted(ids)
+    # The BM25 index saved by the last write is already in step: no process has to rebuild it.
+    from brief.lexical import LexicalIndex
+
+    (saved_dir,) = [p.parent for p in (store.settings.home / "lexical").glob("*/brief-lexical.json")]
+    saved = LexicalIndex.load(saved_dir)
+    assert saved is not None and saved.fingerprint == store.fingerprint()
+    assert sorted(saved.chunk_ids) == sorted(ids)
 
 
 def copy_small_set(dest: Path) -> Path:
@@ -263,6 +270,10 @@ def ingest_update_remove_flow(settings: Settings, embedder: MiniLMEmbedder, fold
     assert len(library.store.chunk_ids_of(new_id)) == new_docs[new_id].chunks == outcome.chunks
     texts = [c.text for c in library.store.get_chunks(library.store.chunk_ids_of(new_id))]
     assert any("the last waiting ship had berthed" in t for t in texts)
+    # The lexical side finds the new sentence, and only in the new version.
+    hits = library.store.lexical().search("last waiting ship berthed", 3)
+    assert hits and hits[0][0].startswith(f"{new_id}:")
+    assert not any(chunk_id.startswith(f"{old_id}:") for chunk_id, _ in hits)
     assert_store_consistent(library.store)
 
     removed = library.remove(new_id[:8])

@@ -178,9 +178,7 @@ def test_overlap_is_bounded(articles: dict[str, Article], overlap: int) -> None:
         assert overlaps.count(overlap) >= len(overlaps) // 2
 
 
-def test_sizes_fit_the_model(
-    articles: dict[str, Article], wordpieces: Tokenizer, embedder: MiniLMEmbedder
-) -> None:
+def test_sizes_fit_the_model(articles: dict[str, Article], wordpieces: Tokenizer, embedder: MiniLMEmbedder) -> None:
     sizes = []
     for name, article in articles.items():
         for chunk in chunk_article(article, "doc", default_options()):
@@ -201,9 +199,7 @@ def test_long_paragraph_is_split_near_target(wordpieces: Tokenizer) -> None:
         f"Sentence number {i} reports that the harbour authority moved {i * 7} containers on day {i}."
         for i in range(1, 81)
     ]
-    article = Article(
-        blocks=[Block("heading", "Long section", 2), Block("paragraph", " ".join(sentences))], title="T"
-    )
+    article = Article(blocks=[Block("heading", "Long section", 2), Block("paragraph", " ".join(sentences))], title="T")
     options = default_options()
     chunks = chunk_article(article, "doc", options)
     assert len(chunks) > 3
@@ -224,9 +220,7 @@ def test_empty_sections_make_no_chunks() -> None:
         title="T",
     )
     chunks = chunk_article(article, "doc", default_options())
-    assert [(c.section, c.text) for c in chunks] == [
-        ("Full", "Only this section has text. It has two sentences.")
-    ]
+    assert [(c.section, c.text) for c in chunks] == [("Full", "Only this section has text. It has two sentences.")]
 
 
 def test_chunking_is_deterministic(articles: dict[str, Article]) -> None:
@@ -302,5 +296,5 @@ def test_sentence_spans_are_trimmed_offsets() -> None:
 
 
 def test_expected_fixture_set_is_loaded(articles: dict[str, Article]) -> None:
-    names = json.loads((ARTICLES / "EXPECTED.json").read_text(encoding="utf-8"))
+    names = json.loads((ARTICLES.parent / "expected_articles.json").read_text(encoding="utf-8"))
     assert len(names) + len(list(HOSTILE.iterdir())) + 1 == len(articles)

@@ -286,9 +286,7 @@ def test_crash_then_changed_file_leaves_no_orphans(settings_factory, embedder, t
     folder = copy_small_set(tmp_path / "src")
     target = folder / "port-strike-ends.md"
     crashed_id, _ = crash_while_writing(target, settings.home)
-    target.write_text(
-        target.read_text(encoding="utf-8") + "\nA late correction paragraph.\n", encoding="utf-8"
-    )
+    target.write_text(target.read_text(encoding="utf-8") + "\nA late correction paragraph.\n", encoding="utf-8")
 
     library = make_library(settings, embedder)
     report = library.ingest([folder])
@@ -297,6 +295,49 @@ def test_crash_then_changed_file_leaves_no_orphans(settings_factory, embedder, t
     assert crashed_id not in library.store.document_statuses()
     assert len(library.documents()) == 3
     assert_store_consistent(library.store)
+
+
+_CRASH_IN_REMOVE = textwrap.dedent(
+    """
+    import os, sys
+
+    from brief.library import Library
+    from brief.settings import Settings
+    from brief.store import Store
+
+    Store.delete_chunks_of = lambda self, doc_id: os._exit(3)  # die after marking, before deleting
+    Library(Settings()).remove(sys.argv[1])
+    """
+)
+
+
+def test_crash_mid_remove_is_finished_later(settings_factory, embedder, tmp_path: Path) -> None:
+    settings = settings_factory()
+    folder = copy_small_set(tmp_path / "src")
+    library = make_library(settings, embedder)
+    library.ingest([folder])
+    victim = next(d for d in library.documents() if d.author == "Rafael Denko")
+    del library  # the crashing process is the only one with the store open
+
+    result = subprocess.run(
+        [sys.executable, "-c", _CRASH_IN_REMOVE, victim.doc_id],
+        env=_env(settings.home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 3, result.stderr
+    store = Store(settings, MiniLMEmbedder.name)
+    assert store.document_statuses()[victim.doc_id] == "deleting"
+    assert victim.doc_id not in store.documents()  # already invisible to readers
+    assert len(store.chunk_ids_of(victim.doc_id)) == victim.chunks
+
+    (folder / "orrin-delta-farmers.html").unlink()
+    report = make_library(settings, embedder).ingest([folder])
+    assert report.repaired == [victim.doc_id]
+    assert store.chunk_ids_of(victim.doc_id) == []
+    assert victim.doc_id not in store.document_statuses()
+    assert_store_consistent(store)
 
 
 # ----- through the CLI -------------------------------------------------------------------------

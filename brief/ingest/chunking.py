@@ -11,7 +11,7 @@ from brief.types import Article, Chunk
 @dataclass(frozen=True)
 class ChunkingOptions:
     target_tokens: int = 200
-    max_tokens: int = 280
+    max_tokens: int = 240
     overlap_sentences: int = 1
 
 

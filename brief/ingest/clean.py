@@ -30,9 +30,7 @@ _TERMINAL = re.compile(r"""[.!?:;…"'”’)\]]$""")
 _MAX_HEADER_BLOCKS = 25
 
 
-def assemble_article(
-    blocks: list[RawBlock], hints: dict[str, str], path: str, record: str = ""
-) -> Article:
+def assemble_article(blocks: list[RawBlock], hints: dict[str, str], path: str, record: str = "") -> Article:
     """Build an Article from parsed blocks; `hints` are trusted metadata (front matter etc.)."""
     meta = {k: v for k, v in hints.items() if v}
     body_script = script_of(" ".join(b.text for b in blocks if b.kind == "paragraph"))

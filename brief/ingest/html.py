@@ -10,8 +10,23 @@ from brief.ingest.markup import RawBlock
 
 # Elements that are never article text.
 _DROP_TAGS = [
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
-    "figure", "figcaption", "iframe", "button", "svg", "select", "input", "dialog",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "figure",
+    "figcaption",
+    "iframe",
+    "button",
+    "svg",
+    "select",
+    "input",
+    "dialog",
 ]
 # class/id fragments of page furniture
 _FURNITURE = re.compile(
@@ -32,11 +47,7 @@ def parse_html(markup: str) -> tuple[dict[str, str], list[RawBlock]]:
         if isinstance(tag, Tag) and tag.attrs is not None and _is_furniture(tag):
             tag.decompose()
     root = (
-        soup.find("article")
-        or soup.find(attrs={"itemprop": "articleBody"})
-        or soup.find("main")
-        or soup.body
-        or soup
+        soup.find("article") or soup.find(attrs={"itemprop": "articleBody"}) or soup.find("main") or soup.body or soup
     )
     blocks: list[RawBlock] = []
     for element in root.find_all(_BLOCK_TAGS):
@@ -89,8 +100,14 @@ def _metadata(soup: BeautifulSoup) -> dict[str, str]:
         if isinstance(byline, Tag):
             hints["author"] = re.sub(r"^\s*by\s+", "", byline.get_text(" ", strip=True), flags=re.I)
     date = _meta(
-        soup, "article:published_time", "datePublished", "dc.date", "dcterms.created",
-        "date", "pubdate", "og:published_time",
+        soup,
+        "article:published_time",
+        "datePublished",
+        "dc.date",
+        "dcterms.created",
+        "date",
+        "pubdate",
+        "og:published_time",
     )
     if not date:
         time_tag = soup.find("time")

@@ -115,9 +115,7 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LoadError(
-            name, f"not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from exc
+        raise LoadError(name, f"not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from exc
     if not text.strip():
         raise LoadError(name, "empty file (only whitespace)")
     return text

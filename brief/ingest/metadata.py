@@ -11,9 +11,17 @@ _MONTHS = {
     m: i + 1
     for i, names in enumerate(
         [
-            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
-            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
-            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
             ("dec", "december"),
         ]
     )
@@ -150,8 +158,7 @@ def script_of(text: str) -> str:
             continue
         name = unicodedata.name(ch, "")
         script = next(
-            (s for s in ("LATIN", "ARABIC", "CYRILLIC", "CJK", "HANGUL", "HIRAGANA", "GREEK")
-             if name.startswith(s)),
+            (s for s in ("LATIN", "ARABIC", "CYRILLIC", "CJK", "HANGUL", "HIRAGANA", "GREEK") if name.startswith(s)),
             "OTHER",
         )
         counts[script] = counts.get(script, 0) + 1
@@ -184,9 +191,6 @@ def detect_language(text: str) -> str:
     words = re.findall(r"[a-zà-ÿ]+", text.lower()[:20000])
     if not words:
         return ""
-    scores = {
-        lang: sum(1 for w in words if w in set(stop.split()))
-        for lang, stop in _STOPWORDS_BY_LANGUAGE.items()
-    }
+    scores = {lang: sum(1 for w in words if w in set(stop.split())) for lang, stop in _STOPWORDS_BY_LANGUAGE.items()}
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] >= max(3, len(words) // 50) else ""

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from brief.ingest.markup import RawBlock
 
-
 _SENTENCE_END = re.compile(r"""[.!?:"'”’)]$""")
 
 
