@@ -15,7 +15,9 @@ import json
 import os
 import socket
 import time
+import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -62,6 +64,9 @@ class Store:
                 metadata={"embedder": embedder_name},
             )
             self._docs = self._client.get_or_create_collection(f"{name}_docs", embedding_function=None)
+            # One record whose token changes on every registry write: readers compare it to
+            # decide whether their cached view of the registry is still current.
+            self._meta = self._client.get_or_create_collection(f"{name}_meta", embedding_function=None)
         except Exception as exc:  # noqa: BLE001 - any client failure becomes one clear message
             raise StoreError(f"cannot open the Chroma collections at {self.location}: {exc}") from exc
         stored = (self._chunks.metadata or {}).get("embedder")
@@ -75,17 +80,37 @@ class Store:
         key = hashlib.sha1(f"{self.location}|{name}".encode()).hexdigest()[:12]
         self._lexical_dir = settings.home / "lexical" / key
         self._lexical: LexicalIndex | None = None
+        self._ready_cache: tuple[str, dict[str, DocumentRecord]] | None = None
 
     # ----- document registry -------------------------------------------------------------
 
     def documents(self, statuses: Sequence[str] = (READY,)) -> dict[str, DocumentRecord]:
-        """Registry records with the given statuses, by doc id."""
+        """Registry records with the given statuses, by doc id (copies: safe to change).
+
+        The ready set is cached until the registry's generation token changes, so a query
+        costs one small read instead of reading every record."""
+        cacheable = tuple(statuses) == (READY,)
+        generation = self.generation() if cacheable else ""
+        if cacheable and self._ready_cache is not None and self._ready_cache[0] == generation:
+            return {k: replace(v, paths=list(v.paths)) for k, v in self._ready_cache[1].items()}
         result = self._call(lambda: self._docs.get(include=["metadatas"]))
         records = {}
         for doc_id, meta in zip(result["ids"], result["metadatas"] or [], strict=False):
             if meta.get("status", READY) in statuses:
                 records[doc_id] = _record_from_meta(doc_id, meta)
+        if cacheable:
+            self._ready_cache = (generation, records)
+            return {k: replace(v, paths=list(v.paths)) for k, v in records.items()}
         return records
+
+    def generation(self) -> str:
+        """The registry's current generation token ("" before the first write)."""
+        found = self._call(lambda: self._meta.get(ids=["generation"], include=["metadatas"]))
+        return str(found["metadatas"][0].get("token", "")) if found["ids"] else ""
+
+    def _bump_generation(self) -> None:
+        token = uuid.uuid4().hex
+        self._call(lambda: self._meta.upsert(ids=["generation"], embeddings=[[1.0]], metadatas=[{"token": token}]))
 
     def document_statuses(self) -> dict[str, str]:
         result = self._call(lambda: self._docs.get(include=["metadatas"]))
@@ -122,6 +147,7 @@ class Store:
             owner=f"{socket.gethostname()}:{os.getpid()}",
         )
         self._call(lambda: self._docs.upsert(ids=[record.doc_id], embeddings=[[1.0]], metadatas=[meta]))
+        self._bump_generation()
 
     def delete_document(self, doc_id: str) -> None:
         """Hide the document first, then delete its chunks and its record."""
@@ -130,8 +156,10 @@ class Store:
             meta = dict(found["metadatas"][0])
             meta["status"] = DELETING
             self._call(lambda: self._docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[meta]))
+        self._bump_generation()
         self.delete_chunks_of(doc_id)
         self._call(lambda: self._docs.delete(ids=[doc_id]))
+        self._bump_generation()
         self._lexical = None
 
     def repair(self) -> list[str]:
@@ -144,6 +172,7 @@ class Store:
                 self._call(lambda d=doc_id: self._docs.delete(ids=[d]))
                 repaired.append(doc_id)
         if repaired:
+            self._bump_generation()
             self._lexical = None
         return repaired
 
