@@ -123,10 +123,11 @@ def load_questions(path: Path) -> list[EvalItem]:
 
 
 def corpus_of(path: Path) -> str:
-    """The corpus a question file declares in a '# corpus: PATH' comment, or ''."""
+    """The corpus a question file declares in a '# corpus: PATH' comment (PATH relative to the
+    file's own folder), as an absolute path; '' if it declares none."""
     for line in path.read_text(encoding="utf-8").splitlines()[:10]:
         if line.strip().lower().startswith("# corpus:"):
-            return line.split(":", 1)[1].strip()
+            return str((path.parent / line.split(":", 1)[1].strip()).resolve())
     return ""
 
 
@@ -314,7 +315,7 @@ def evaluate_files(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> EvalRun:
     """Run question files. A file that names its corpus ('# corpus: PATH', relative to the
-    current folder) is asked against a library of exactly that corpus, kept under
+    question file) is asked against a library of exactly that corpus, kept under
     BRIEF_HOME/eval/, so results never depend on what else the user has ingested."""
     from brief.library import Library
 
@@ -345,9 +346,7 @@ def _library_for(corpus: str, settings: Any, library_cls: Any) -> Any:
         return library_cls(settings)
     folder = Path(corpus)
     if not folder.exists():
-        raise QuestionFileError(
-            f"the corpus '{corpus}' named in a question file does not exist (run from the repository root)"
-        )
+        raise QuestionFileError(f"the corpus '{corpus}' named in a question file does not exist")
     key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
     isolated = settings.model_copy(
         update={"home": settings.home / "eval" / key, "chroma_url": None, "collection": "eval"}

@@ -50,7 +50,8 @@ class BriefApp:
 
     def __init__(self, library: Library, eval_dir: Path | None = None) -> None:
         self.library = library
-        self.eval_dir = eval_dir or Path("eval")
+        # Absolute, so the question sets stay reachable whatever the working folder becomes.
+        self.eval_dir = (eval_dir or Path("eval")).resolve()
         self.uploads = library.settings.home / "uploads"
         self.exports = library.settings.home / "exports"
 
@@ -201,10 +202,10 @@ class BriefApp:
 
     # ----- evaluation -----------------------------------------------------------------------------
 
-    def question_sets(self) -> list[str]:
-        return sorted(str(p) for p in self.eval_dir.glob("*.y*ml")) + sorted(
-            str(p) for p in self.eval_dir.glob("*.jsonl")
-        )
+    def question_sets(self) -> list[tuple[str, str]]:
+        """(label, absolute path) of each question file in the eval folder."""
+        files = sorted(self.eval_dir.glob("*.y*ml")) + sorted(self.eval_dir.glob("*.jsonl"))
+        return [(f"{p.parent.name}/{p.name}", str(p)) for p in files]
 
     def evaluate(
         self,
@@ -343,7 +344,9 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
 
             with gr.Tab("Evaluate", id="evaluate"):
                 sets = app.question_sets()
-                question_sets = gr.Dropdown(sets, value=sets[:1], multiselect=True, label="Question sets")
+                question_sets = gr.Dropdown(
+                    sets, value=[v for _, v in sets[:1]], multiselect=True, label="Question sets"
+                )
                 eval_backend = gr.Radio(BACKENDS, value="extractive", label="Generator")
                 run_eval = gr.Button("Run evaluation", variant="primary", elem_id="brief-run-eval")
                 eval_summary = gr.HTML()
@@ -361,10 +364,16 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
     return demo
 
 
-def launch(library: Library, host: str | None = None, port: int | None = None, block: bool = True) -> Any:
+def launch(
+    library: Library,
+    host: str | None = None,
+    port: int | None = None,
+    block: bool = True,
+    eval_dir: Path | None = None,
+) -> Any:
     """Start the app on the configured host and port, with basic auth when configured."""
     settings = library.settings
-    demo = build_app(library)
+    demo = build_app(library, eval_dir)
     demo.queue(default_concurrency_limit=8)  # several readers at once, each with their own chat
     auth = tuple(settings.ui_auth.split(":", 1)) if settings.ui_auth else None
     return demo.launch(

@@ -19,7 +19,7 @@ details.brief-cite > summary { display: inline; cursor: pointer; color: #1f4e99;
 details.brief-cite > summary::-webkit-details-marker { display: none; }
 details.brief-cite[open] > .brief-passage { display: block; margin: .4em 0 .6em 0; padding: .5em .7em;
   border-left: 3px solid #1f4e99; background: rgba(31, 78, 153, .07); font-size: .92em; }
-.brief-passage .brief-meta { color: #555; font-size: .85em; margin-bottom: .3em; }
+.brief-passage .brief-meta { display: block; color: #555; font-size: .85em; margin-bottom: .3em; }
 .brief-unsupported { text-decoration: underline dotted #b42318; }
 .brief-flag { color: #b42318; font-size: .8em; font-weight: 600; }
 .brief-footer { color: #666; font-size: .82em; margin-top: .5em; }
@@ -47,11 +47,16 @@ def citation_meta(c: Citation) -> str:
     return " · ".join(parts)
 
 
+def quoted(text: str) -> str:
+    """Text in quotation marks, unless it already opens with one (a quote from a quote)."""
+    return text if text[:1] in "“\"‘'" else f"“{text}”"
+
+
 def citation_marker(c: Citation) -> str:
     return (
         f'<details class="brief-cite"><summary>[{c.n}]</summary>'
         f'<span class="brief-passage"><span class="brief-meta">{citation_meta(c)}</span>'
-        f"“{_e(c.quote)}”</span></details>"
+        f"{_e(quoted(c.quote))}</span></details>"
     )
 
 
