@@ -23,7 +23,6 @@ HIGHER_IS_BETTER = {
     "decline_accuracy",
     "citation_precision",
     "cited_sentence_share",
-    "answered_share",
 }
 METRIC_ORDER = [
     "hit_at_k",

@@ -51,11 +51,8 @@ class SearchFilters:
 
 
 @dataclass(frozen=True)
-class _ResolvedFilters:
-    sources: frozenset[str] = frozenset()
-    doc_ids: frozenset[str] = frozenset()
-    since: int = 0
-    until: int = 0
+class _ResolvedFilters(LexicalFilter):
+    """Filters matched to the library: exact outlet names, full ids, dates as YYYYMMDD."""
 
     def chroma_where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
@@ -71,9 +68,6 @@ class _ResolvedFilters:
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def lexical(self) -> LexicalFilter:
-        return LexicalFilter(self.sources, self.doc_ids, self.since, self.until)
 
     def admits(self, record: DocumentRecord) -> bool:
         date = date_to_int(record.date)
@@ -163,7 +157,7 @@ class HybridSearcher:
         pool = min(self.candidates, max(k, self.store.count_chunks()))
         vector = self.embedder.encode([query])[0]
         dense = self.store.query_dense(vector, pool, resolved.chroma_where())
-        lexical = self.store.lexical().search(query, pool, resolved.lexical())
+        lexical = self.store.lexical().search(query, pool, resolved)
 
         fused: dict[str, float] = {}
         chunks: dict[str, Chunk] = {}
