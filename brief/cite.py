@@ -27,6 +27,9 @@ RECALL_ALONE = 0.7
 RECALL_WITH_MEANING = 0.35
 MEANING_WITH_RECALL = 0.6
 MEANING_ALONE = 0.8
+# A claim of fewer content words than this ("PWNED", "Yes") is supported only by meaning:
+# shared words alone prove nothing for it.
+MIN_CLAIM_WORDS = 3
 WINDOW = 3  # consecutive passage sentences that may jointly support one sentence
 WIDEN_GAIN = 0.15  # recall a wider window must add to be preferred
 
@@ -83,11 +86,16 @@ class SupportJudge:
                 first = last = int(np.argmax(sims))  # the sentence that means the same
                 window_text = passage.text[view.spans[first][0] : view.spans[first][1]]
                 numbers_ok = all(_number_in(n, window_text) for n in _NUMBER.findall(sentence))
-        supported = numbers_ok and (
-            recall >= RECALL_ALONE
-            or (recall >= RECALL_WITH_MEANING and meaning >= MEANING_WITH_RECALL)
-            or meaning >= MEANING_ALONE
-        )
+        if len(words) < MIN_CLAIM_WORDS:
+            if self.embedder is not None and meaning == 0.0:
+                meaning = float(self._similarities(sentence, view).max())
+            supported = numbers_ok and meaning >= MEANING_ALONE
+        else:
+            supported = numbers_ok and (
+                recall >= RECALL_ALONE
+                or (recall >= RECALL_WITH_MEANING and meaning >= MEANING_WITH_RECALL)
+                or meaning >= MEANING_ALONE
+            )
         return Support(supported, 0.6 * recall + 0.4 * meaning, (view.spans[first][0], view.spans[last][1]))
 
     @staticmethod

@@ -40,11 +40,12 @@ class ChatGenerator:
         if not passages:
             return Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
         chain = load_prompt(self.prompts_dir, "answer") | self.llm
+        inputs = self._inputs(question, passages)
         try:
-            message = chain.invoke(self._inputs(question, passages))
+            message = chain.invoke(inputs)
         except Exception as exc:  # noqa: BLE001 - any client failure becomes GenerationError
             raise GenerationError(describe_llm_error(exc, self.label)) from exc
-        return self._draft(str(message.content))
+        return self._draft(str(message.content), inputs["fence"])
 
     def stream(self, question: str, passages: list[Passage], history: History) -> Iterator[str | Draft]:
         if not passages:
@@ -52,15 +53,18 @@ class ChatGenerator:
             return
         chain = load_prompt(self.prompts_dir, "answer") | self.llm
         pieces: list[str] = []
+        inputs = self._inputs(question, passages)
         try:
-            for chunk in chain.stream(self._inputs(question, passages)):
+            for chunk in chain.stream(inputs):
                 piece = str(chunk.content)
                 if piece:
                     pieces.append(piece)
                     yield piece
         except Exception as exc:  # noqa: BLE001
+            if pieces:  # it had been answering: the connection broke, it was reachable
+                raise GenerationError(f"the language model ({self.label}) stopped mid-answer") from exc
             raise GenerationError(describe_llm_error(exc, self.label)) from exc
-        yield self._draft("".join(pieces))
+        yield self._draft("".join(pieces), inputs["fence"])
 
     def standalone_question(self, question: str, history: History) -> str:
         if not history:
@@ -74,11 +78,16 @@ class ChatGenerator:
         # A weak model may answer instead of rewriting; keep the original words in the query.
         return rewritten if 3 <= len(rewritten) <= 400 else question
 
-    def _draft(self, text: str) -> Draft:
-        text = text.strip()
+    def _draft(self, text: str, fence: str = "") -> Draft:
+        # A weak model may echo the prompt: fence lines and repeated sentences are not answer.
+        lines = [ln for ln in text.strip().splitlines() if not (fence and fence in ln)]
+        text = "\n".join(lines).strip()
         if not text or _DECLINE.match(text):
             return Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
-        return Draft(parse_cited_text(text), self.name)
+        unique: dict[str, DraftSentence] = {}
+        for sentence in parse_cited_text(text):
+            unique.setdefault(" ".join(sentence.text.lower().split()), sentence)
+        return Draft(list(unique.values()), self.name)
 
 
 def describe_llm_error(exc: Exception, label: str) -> str:

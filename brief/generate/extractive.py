@@ -44,8 +44,10 @@ class ExtractiveGenerator:
         if not len(pool) or not pool.mentions(question_anchors(focus)):
             return _declined()
         # A two-part question ("X, and how long did Y?") gets the best sentence for each part.
+        # The history's terms widen retrieval and the fill below; what the follow-up itself
+        # asks ("when?") decides which sentence answers it.
         chosen: list[int] = []
-        for part in split_question(focus):
+        for part in split_question(question if history else focus):
             relevance = pool.relevance(part)
             best = int(np.argmax(relevance))
             wants = question_wants(part)
