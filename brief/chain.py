@@ -57,15 +57,16 @@ class AnswerChain:
         self.judge_embedder = judge_embedder
 
     def runnable(self) -> Runnable:
-        """retrieve | generate | verify, each a RunnableLambda over the pipeline state."""
+        """AskRequest -> Answer: retrieve | generate | verify, each a RunnableLambda."""
         return (
-            RunnableLambda(self._retrieve, name="retrieve")
+            RunnableLambda(self._start, name="start")
+            | RunnableLambda(self._retrieve, name="retrieve")
             | RunnableLambda(self._generate, name="generate")
             | RunnableLambda(self._verify, name="verify")
         )
 
     def invoke(self, request: AskRequest) -> Answer:
-        return self.runnable().invoke(self._start(request))
+        return self.runnable().invoke(request)
 
     def stream(self, request: AskRequest) -> Iterator[str | Answer]:
         """Text pieces as the generator produces them, then the verified Answer."""
