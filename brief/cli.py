@@ -227,10 +227,15 @@ def report(
     """Write a one-page cited brief on TOPIC (a topic or a question)."""
     from rich.console import Console
 
-    from brief.export import ExportError, to_markdown, write_brief
+    from brief.export import FORMATS, ExportError, to_markdown, write_brief
 
     if not topic.strip():
         raise click.BadParameter("the topic is empty", param_hint="TOPIC")
+    if output is not None and output.suffix.lower() not in FORMATS:
+        click.echo(
+            f"error: {output}: unknown output format '{output.suffix}' (use .md, .html, .pdf or .json)", err=True
+        )
+        sys.exit(1)
     library = _library()
     if not library.store.documents():
         click.echo("error: the library is empty; add articles first: brief ingest PATH", err=True)

@@ -89,6 +89,8 @@ class MiniLMEmbedder(Embeddings):
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        # The tokenizer rejects lone surrogates (undecodable bytes smuggled in by a shell).
+        texts = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)

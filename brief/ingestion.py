@@ -126,6 +126,9 @@ class Ingestor:
             loaded = load_file(path)
         except LoadError as exc:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
+        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
+            reason = f"{path}: could not be parsed ({type(exc).__name__}: {str(exc)[:160]})"
+            return FileOutcome(str(path), "failed", errors=[reason])
         before = {d for d, rec in known.items() if key in rec.paths}
         outcome = FileOutcome(str(path), "unchanged", errors=[str(e) for e in loaded.errors])
         queued = {rec.doc_id for rec, _ in pending}

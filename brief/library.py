@@ -16,6 +16,7 @@ from brief.report import ReportWriter
 from brief.retrieve import HybridSearcher, SearchFilters
 from brief.settings import Settings
 from brief.store import Store
+from brief.text import clean_question
 from brief.types import Answer, Brief, DocumentRecord
 
 
@@ -72,7 +73,7 @@ class Library:
     ) -> AskRequest:
         name = self.settings.resolved_backend() if backend == "auto" else backend
         return AskRequest(
-            question.strip(), list(history or []), filters or SearchFilters(), k or self.settings.top_k, name
+            clean_question(question), list(history or []), filters or SearchFilters(), k or self.settings.top_k, name
         )
 
     def ask(
@@ -110,7 +111,7 @@ class Library:
     ) -> Brief:
         """A one-page, fully cited brief on a topic or question."""
         name = self.settings.resolved_backend() if backend == "auto" else backend
-        return self.report_writer.write(topic.strip(), filters, name, progress)
+        return self.report_writer.write(clean_question(topic), filters, name, progress)
 
     def ingest(
         self, paths: Iterable[str | Path], prune: bool = False, progress: ProgressCallback | None = None

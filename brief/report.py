@@ -122,6 +122,8 @@ class ReportWriter:
         say("verifying citations")
         picks = self._verified(picks, passages)
         brief = self._assemble(topic, filters, passages, picks, generator.name if not notice else "extractive")
+        if not passages:
+            notice = notice or "no article in the library matches this topic and these filters"
         brief.notice = notice
         self._fit_budget(brief)
         timings["total"] = _ms(started)

@@ -111,7 +111,25 @@ _PART_SPLIT = re.compile(
 )
 
 
+MAX_QUESTION_PARTS = 4
+
+
 def split_question(question: str) -> list[str]:
-    """'When did X happen, and how full was Y?' -> ['When did X happen', 'how full was Y?']."""
+    """'When did X happen, and how full was Y?' -> ['When did X happen', 'how full was Y?'].
+
+    At most MAX_QUESTION_PARTS parts: a run-on input must not multiply the work."""
     parts = [p.strip() for p in _PART_SPLIT.split(question) if p.strip()]
+    if len(parts) > MAX_QUESTION_PARTS:
+        parts = parts[: MAX_QUESTION_PARTS - 1] + [" and ".join(parts[MAX_QUESTION_PARTS - 1 :])]
     return parts if len(parts) > 1 else [question]
+
+
+MAX_QUESTION_CHARS = 2000
+
+
+def clean_question(text: str) -> str:
+    """User input made safe to process: valid Unicode (lone surrogates from undecodable
+    command-line bytes replaced), no control characters, bounded length."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text)
+    return " ".join(text.split())[:MAX_QUESTION_CHARS]

@@ -392,8 +392,7 @@ def test_thresholds_and_comparison() -> None:
 
 @pytest.fixture
 def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Run from the repository root (question files name their corpus relative to it), with the
-    store under tmp_path."""
+    """Run from the repository root, as CI does, with the store under tmp_path."""
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("BRIEF_HOME", str(tmp_path / "home"))
     return tmp_path
@@ -442,11 +441,11 @@ def test_cli_eval_writes_json_markdown_png_and_gates(in_repo: Path) -> None:
         assert re.search(rf"^\| {re.escape(label)} \| [\d.]+ \| [\d.]+ \|$", markdown, re.M), label
     assert len(re.findall(r"^\| sample \| s\d\d \|", markdown, re.M)) == 12
 
-    # The gate and the comparison on two of the sample's questions (same corpus, same isolated
-    # library, so nothing is ingested again).
+    # The gate and the comparison on two of the sample's questions (same corpus, given by its absolute
+    # path, so the same isolated library answers and nothing is ingested again).
     subset = tmp_path / "subset.yaml"
     subset.write_text(
-        "# corpus: corpus\n"
+        f"# corpus: {REPO / 'corpus'}\n"
         "- id: s03\n  question: Which US official warned of Pakistan's capacity to strike targets in the US?\n"
         '  facts: [["Jon Finer", "Finer"]]\n  sources: ["New US sanctions will push Pakistan toward China"]\n'
         "- id: s04\n  question: How did Pakistan's Foreign Ministry describe the US decision?\n"

@@ -32,6 +32,7 @@ from brief.lexical import LexicalIndex
 from brief.library import Library
 from brief.settings import Settings
 from brief.store import Store
+from brief.text import clean_question
 from brief.types import Answer, Article
 
 # ----- helpers -----------------------------------------------------------------------------------
@@ -85,7 +86,9 @@ _MARKER = re.compile(r"\[(\d+)\]")
 def assert_valid_answer(answer: Any, question: str) -> None:
     """The Answer contract: a decline or cited sentences, numbered citations, serialisable."""
     assert isinstance(answer, Answer), type(answer)
-    assert answer.question == question.strip()
+    # The question as processed: valid Unicode, no control characters, bounded length.
+    assert answer.question == clean_question(question)
+    answer.question.encode("utf-8")  # lone surrogates from undecodable input are gone
     assert answer.backend == "extractive"
     assert isinstance(answer.answer, str) and answer.answer.strip()
     numbers = [c.n for c in answer.citations]
@@ -221,6 +224,10 @@ def test_questions_during_an_ingest(settings_factory, embedder, tmp_path: Path) 
                     asked = time.monotonic()
                     answer = library.ask(question, backend="extractive")
                     assert_valid_answer(answer, question)
+                    # Nothing is deleted here, so whatever was retrieved must be a ready document
+                    # now: a pending (half-written) document was never shown.
+                    ready = library.store.documents()
+                    assert {r["doc_id"] for r in answer.retrieved} <= set(ready), answer.retrieved
                     with lock:
                         answers.append(("library", asked, time.monotonic()))
                     if ingested.is_set() and j >= 1:
@@ -656,3 +663,14 @@ def test_fuzz_questions_always_get_a_valid_answer(small_library: Library, questi
     except Exception as exc:  # noqa: BLE001 - the finding: ask must answer, never raise
         raise AssertionError(f"Library.ask({question[:60]!r}) raised {exc!r}") from exc
     assert_valid_answer(answer, question)
+
+
+def test_cli_question_with_undecodable_bytes(small_library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shell argument that is not UTF-8 reaches Python as a lone surrogate ('\\udcff'): `brief ask`
+    must answer or refuse in one line, not end in a traceback."""
+    monkeypatch.setenv("BRIEF_HOME", str(small_library.settings.home))
+    result = CliRunner().invoke(cli.main, ["ask", "How full is the Kestrel Valley reservoir\udcff?", "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2), result.output
+    if result.exit_code:
+        assert result.stderr.startswith(("error:", "Usage:")), result.stderr

@@ -441,6 +441,7 @@ def test_filter_matching_nothing_gives_an_empty_valid_brief(world_library: Libra
     assert brief.sources == [] and brief.word_count() == 0
     assert brief.documents_considered == 0
     assert "2030-01-01" in brief.scope
+    assert brief.notice == "no article in the library matches this topic and these filters"
     # Every format renders it.
     assert "## Sources" in to_markdown(brief)
     assert_safe_html(to_html(brief))
@@ -457,6 +458,7 @@ def test_cli_filter_matching_nothing_does_not_crash(world_library: Library, monk
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").startswith("# Brief: Orrin River")
+    assert "note: no article in the library matches" in result.stderr
     # A filter naming an outlet the library does not hold is a one-line error, not a traceback.
     result = runner.invoke(main, ["report", WORLD_TOPIC, "--source", "No Such Outlet"])
     assert result.exit_code == 1

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 _TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Prof|Gen|Sen|Rep|Gov)\.?\s+)?"
-_NAME = rf"{_TITLE}[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|bin|al-\w+)){{0,4}}"
+_NAME = rf"{_TITLE}[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|bin|al-\w+)){{0,7}}"
 _VERB = (
     r"(?:said|says|say|tells|told|warned|warns|argues|argued|believes|believed|notes|noted|adds|added|"
     r"explains|explained|elaborates|expresses|offers|called|calls|claims|claimed|insisted|insists|"
@@ -21,6 +21,41 @@ _NAME_VERB = re.compile(rf"(?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,140}}),
 _ORG_VERB = re.compile(rf"(?P<name>{_ORG})\s+{_VERB}\b")
 _ACCORDING = re.compile(rf"\b[Aa]ccording to (?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,120}}),)?")
 _VERB_NAME = re.compile(rf"[,”\"]\s*{_VERB}\s+(?P<name>{_NAME})(?:,\s*(?P<role>[^,.“\"]{{3,140}}))?")
+# Words that end a job title standing before a name ("Deputy Foreign Minister Ana Lopez").
+_TITLE_WORDS = {
+    "Advisor",
+    "Adviser",
+    "Minister",
+    "Secretary",
+    "Director",
+    "Chair",
+    "Chairman",
+    "Chairwoman",
+    "President",
+    "Spokesman",
+    "Spokeswoman",
+    "Spokesperson",
+    "Governor",
+    "Ambassador",
+    "Commissioner",
+    "Officer",
+    "Chief",
+    "Economist",
+    "Analyst",
+    "Editor",
+    "Mayor",
+    "Senator",
+    "General",
+    "Manager",
+    "Head",
+    "Envoy",
+    "Representative",
+    "Leader",
+    "Premier",
+    "Chancellor",
+    "Counsel",
+    "Executive",
+}
 _PRONOUN_START = re.compile(r"^(?:He|She|They)\b")
 _NOT_NAMES = {
     "The",
@@ -73,8 +108,13 @@ def _match(text: str) -> Speaker | None:
             if name:
                 role = (match.groupdict().get("role") or "").strip()
                 words = name.split()
-                if len(words) > 3 and not role:
-                    # "Deputy National Security Advisor Jon Finer": the title is a role.
+                titled = [i for i, w in enumerate(words[:-1]) if w in _TITLE_WORDS]
+                if titled:
+                    # "US Deputy National Security Advisor Jon Finer": the title is a role.
+                    cut = titled[-1] + 1
+                    title = " ".join(words[:cut])
+                    name, role = " ".join(words[cut:]), f"{title}, {role}" if role else title
+                elif len(words) > 3 and not role:
                     name, role = " ".join(words[-2:]), " ".join(words[:-2])
                 return Speaker(name, role if len(role.split()) <= 16 else "")
     return None

@@ -31,8 +31,12 @@ def parse_pdf(data: bytes) -> tuple[dict[str, str], list[RawBlock]]:
             raise PdfError("the PDF is encrypted")
         lines = [line for number, page in enumerate(reader.pages) for line in _page_lines(page, number)]
         info = reader.metadata or {}
+    except PdfError:
+        raise
     except PdfReadError as exc:
         raise PdfError(f"unreadable PDF ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - a damaged PDF trips pypdf in many ways
+        raise PdfError(f"damaged PDF ({type(exc).__name__}: {str(exc)[:120]})") from exc
     hints = {
         "title": str(info.get("/Title") or "").strip(),
         "author": str(info.get("/Author") or "").strip(),

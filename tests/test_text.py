@@ -1,0 +1,29 @@
+"""Pure text helpers: question splitting and cleaning (bounded work for any input)."""
+
+from __future__ import annotations
+
+from brief.text import MAX_QUESTION_CHARS, MAX_QUESTION_PARTS, clean_question, split_question
+
+
+def test_two_part_question_is_split_at_the_second_question_word() -> None:
+    parts = split_question("When did Veridia begin filling the reservoir, and how full was it in May?")
+    assert parts == ["When did Veridia begin filling the reservoir", "how full was it in May?"]
+
+
+def test_plain_and_does_not_split() -> None:
+    question = "What did Saldria and Veridia agree?"
+    assert split_question(question) == [question]
+
+
+def test_run_on_question_is_capped() -> None:
+    question = "What happened" + ", and what next" * 50 + "?"
+    parts = split_question(question)
+    assert len(parts) == MAX_QUESTION_PARTS
+    assert parts[0] == "What happened"
+    assert parts[-1].count("what next") == 50 - (MAX_QUESTION_PARTS - 2)
+
+
+def test_clean_question_replaces_surrogates_and_controls_and_bounds_length() -> None:
+    assert clean_question("Who is \udcffFiner?\x00\x07 ") == "Who is ?Finer?"
+    assert len(clean_question("x" * (MAX_QUESTION_CHARS + 500))) == MAX_QUESTION_CHARS
+    assert clean_question("  a\n\tb  ") == "a b"
