@@ -53,7 +53,8 @@ _BOILERPLATE = [
         r"^\(?(?:photo|image)s?:.*\)?$",
         r"^(?:credit|source of image)\s*:",
         r"copyright|©|all rights reserved",
-        r"^(?:follow us|like us|share this|share on|subscribe|sign up|newsletter|advertisement|read more|related(?: stories| articles)?|click here|download our app)\b",
+        r"^(?:follow us|like us|share this|share on|subscribe|sign up|newsletter|advertisement|read more|"
+        r"related(?: stories| articles)?|click here|download our app)\b",
         r"^(?:home|menu|skip to content)(?:\s*[|»>/·•]\s*\w+)+",
         r"^\S+(?:\s*\|\s*\S+){2,}$",  # navigation menus: "Home | World | Business"
         r"^(?:tags?|filed under|topics?)\s*:",
