@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ class Ingestor:
         self.embedder = embedder
         self.options = options
         self._retire: list[tuple[str, str]] = []
+        self._seen = FileHashCache(store.cache_dir / "files.json", {})
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
@@ -101,6 +103,7 @@ class Ingestor:
         with self.store.write_lock():
             report.repaired = self.store.repair()
             known = self.store.documents()
+            self._seen = FileHashCache.load(self.store.cache_dir / "files.json")
             pending: list[tuple[DocumentRecord, list[Chunk]]] = []
             for number, path in enumerate(files, start=1):
                 if progress:
@@ -114,6 +117,7 @@ class Ingestor:
                 report.pruned = self._prune(known)
             if progress:
                 progress(len(files), len(files), "")
+            self._seen.save()
             self.store.lexical()  # bring the BM25 index in step now, not at the first question
         report.seconds = time.perf_counter() - started
         return report
@@ -122,6 +126,11 @@ class Ingestor:
         self, path: Path, known: dict[str, DocumentRecord], pending: list[tuple[DocumentRecord, list[Chunk]]]
     ) -> FileOutcome:
         key = path_key(path)
+        raw_hash = file_hash(path)
+        remembered = self._seen.get(key, raw_hash)
+        if remembered is not None and all(d in known and key in known[d].paths for d in remembered):
+            # Same bytes as last time, and every article from them is still stored: no parsing.
+            return FileOutcome(str(path), "unchanged", doc_ids=list(remembered))
         try:
             loaded = load_file(path)
         except LoadError as exc:
@@ -154,6 +163,8 @@ class Ingestor:
         if loaded.errors:
             outcome.status = "partial"
             return outcome  # keep old versions of records that failed to parse
+        if raw_hash:
+            self._seen.remember(key, raw_hash, outcome.doc_ids)
         # Old versions go only after the new ones are written (in _flush): never a gap.
         self._retire.extend((stale, key) for stale in before - set(outcome.doc_ids))
         if outcome.status == "unchanged" and before - set(outcome.doc_ids):
@@ -205,6 +216,51 @@ class Ingestor:
                     pruned.append(doc_id)
                     break
         return pruned
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of the file's bytes; "" if it cannot be read (the loader will say why)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+class FileHashCache:
+    """Which articles each file's exact bytes produced last time, so that re-ingesting an
+    unchanged file skips parsing. Only a shortcut: a hit is trusted only if every one of
+    those articles is still ready in the store, so a stale or lost cache costs time, never
+    correctness."""
+
+    def __init__(self, path: Path, entries: dict[str, dict]) -> None:
+        self.path = path
+        self.entries = entries
+
+    @classmethod
+    def load(cls, path: Path) -> FileHashCache:
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+            return cls(path, entries if isinstance(entries, dict) else {})
+        except (OSError, ValueError):
+            return cls(path, {})
+
+    def get(self, key: str, raw_hash: str) -> list[str] | None:
+        entry = self.entries.get(key)
+        if raw_hash and isinstance(entry, dict) and entry.get("sha256") == raw_hash:
+            return list(entry.get("doc_ids") or [])
+        return None
+
+    def remember(self, key: str, raw_hash: str, doc_ids: list[str]) -> None:
+        self.entries[key] = {"sha256": raw_hash, "doc_ids": doc_ids}
+
+    def save(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.entries), encoding="utf-8")
+            tmp.replace(self.path)
+        except OSError:
+            pass  # a cache that cannot be written only costs time next run
 
 
 def embedding_text(chunk: Chunk) -> str:

@@ -4,7 +4,7 @@ widened to complete passages, exposed as a LangChain retriever."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -114,7 +114,6 @@ def _date(value: str, name: str) -> int:
 class RetrievalResult:
     passages: list[Passage]
     candidates: int = 0
-    documents: dict[str, DocumentRecord] = field(default_factory=dict)
 
 
 class HybridSearcher:
@@ -149,15 +148,18 @@ class HybridSearcher:
         return result
 
     def _search_one(self, query: str, k: int, filters: SearchFilters | None) -> RetrievalResult:
-        docs = self.store.documents()
-        resolved = resolve_filters(filters or SearchFilters(), docs)
-        admitted = {d for d, rec in docs.items() if resolved.admits(rec)}
+        snapshot = self.store.snapshot()
+        docs = snapshot.documents
+        filters = filters or SearchFilters()
+        resolved = resolve_filters(filters, docs)
+        # Without filters every ready document is admitted: no need to walk the registry.
+        admitted = docs if filters.is_empty() else {d: r for d, r in docs.items() if resolved.admits(r)}
         if not admitted or not query.strip():
-            return RetrievalResult([], 0, docs)
-        pool = min(self.candidates, max(k, self.store.count_chunks()))
+            return RetrievalResult([], 0)
+        pool = min(self.candidates, max(k, snapshot.chunks))
         vector = self.embedder.encode([query])[0]
         dense = self.store.query_dense(vector, pool, resolved.chroma_where())
-        lexical = self.store.lexical().search(query, pool, resolved)
+        lexical = self.store.lexical(snapshot).search(query, pool, resolved)
 
         fused: dict[str, float] = {}
         chunks: dict[str, Chunk] = {}
@@ -176,7 +178,7 @@ class HybridSearcher:
 
         picked = self._diversify([chunks[c] for c in ranked], k)
         passages = self._widen([(c, fused[c.chunk_id]) for c in picked])
-        return RetrievalResult(passages, len(ranked), docs)
+        return RetrievalResult(passages, len(ranked))
 
     def _diversify(self, ranked: list[Chunk], k: int) -> list[Chunk]:
         """At most `per_doc_cap` chunks per document while other documents have hits left."""

@@ -16,8 +16,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlparse
 
@@ -45,6 +47,26 @@ class EmbedderMismatch(StoreError):
 
 def _chunk_fields() -> tuple[str, ...]:
     return ("doc_id", "index", "start", "end", "section", "title", "source", "date", "author", "url")
+
+
+@dataclass
+class RegistrySnapshot:
+    """The ready documents at one registry generation."""
+
+    generation: str
+    documents: Mapping[str, DocumentRecord]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of the ready document set: it changes whenever searchable content changes."""
+        digest = hashlib.sha1()
+        for doc_id in sorted(self.documents):
+            digest.update(f"{doc_id}:{self.documents[doc_id].chunks};".encode())
+        return digest.hexdigest()
+
+    @cached_property
+    def chunks(self) -> int:
+        return sum(d.chunks for d in self.documents.values())
 
 
 class Store:
@@ -79,28 +101,37 @@ class Store:
             )
         key = hashlib.sha1(f"{self.location}|{name}".encode()).hexdigest()[:12]
         self._lexical_dir = settings.home / "lexical" / key
+        # Per-machine caches derived from this store (never the truth: always re-checkable).
+        self.cache_dir = settings.home / "cache" / key
         self._lexical: LexicalIndex | None = None
-        self._ready_cache: tuple[str, dict[str, DocumentRecord]] | None = None
+        self._snapshot: RegistrySnapshot | None = None
 
     # ----- document registry -------------------------------------------------------------
 
     def documents(self, statuses: Sequence[str] = (READY,)) -> dict[str, DocumentRecord]:
-        """Registry records with the given statuses, by doc id (copies: safe to change).
+        """Registry records with the given statuses, by doc id (copies: safe to change)."""
+        if tuple(statuses) == (READY,):
+            return {k: replace(v, paths=list(v.paths)) for k, v in self.snapshot().documents.items()}
+        return self._read_records(statuses)
 
-        The ready set is cached until the registry's generation token changes, so a query
-        costs one small read instead of reading every record."""
-        cacheable = tuple(statuses) == (READY,)
-        generation = self.generation() if cacheable else ""
-        if cacheable and self._ready_cache is not None and self._ready_cache[0] == generation:
-            return {k: replace(v, paths=list(v.paths)) for k, v in self._ready_cache[1].items()}
+    def snapshot(self) -> RegistrySnapshot:
+        """The ready documents as of now, shared and read-only. Cached until the registry's
+        generation token changes, so a query costs one small read, not a read of every record."""
+        generation = self.generation()
+        cached = self._snapshot
+        if cached is not None and cached.generation == generation:
+            return cached
+        # Read the records after the token: the records are at least as new as the token says.
+        snapshot = RegistrySnapshot(generation, MappingProxyType(self._read_records((READY,))))
+        self._snapshot = snapshot
+        return snapshot
+
+    def _read_records(self, statuses: Sequence[str]) -> dict[str, DocumentRecord]:
         result = self._call(lambda: self._docs.get(include=["metadatas"]))
         records = {}
         for doc_id, meta in zip(result["ids"], result["metadatas"] or [], strict=False):
             if meta.get("status", READY) in statuses:
                 records[doc_id] = _record_from_meta(doc_id, meta)
-        if cacheable:
-            self._ready_cache = (generation, records)
-            return {k: replace(v, paths=list(v.paths)) for k, v in records.items()}
         return records
 
     def generation(self) -> str:
@@ -118,11 +149,7 @@ class Store:
 
     def fingerprint(self) -> str:
         """A hash of the ready document set: it changes whenever searchable content changes."""
-        docs = self.documents()
-        digest = hashlib.sha1()
-        for doc_id in sorted(docs):
-            digest.update(f"{doc_id}:{docs[doc_id].chunks};".encode())
-        return digest.hexdigest()
+        return self.snapshot().fingerprint
 
     def begin_document(self, record: DocumentRecord) -> None:
         """Announce a document about to be written (status pending)."""
@@ -251,9 +278,9 @@ class Store:
 
     # ----- lexical index ----------------------------------------------------------------------
 
-    def lexical(self) -> LexicalIndex:
+    def lexical(self, snapshot: RegistrySnapshot | None = None) -> LexicalIndex:
         """The BM25 index for the current ready documents, rebuilt from Chroma when stale."""
-        fingerprint = self.fingerprint()
+        fingerprint = (snapshot or self.snapshot()).fingerprint
         if self._lexical is not None and self._lexical.fingerprint == fingerprint:
             return self._lexical
         saved = LexicalIndex.load(self._lexical_dir)
@@ -265,7 +292,7 @@ class Store:
 
     def rebuild_lexical(self, fingerprint: str | None = None) -> LexicalIndex:
         fingerprint = fingerprint or self.fingerprint()
-        ready = set(self.documents())
+        ready = set(self.snapshot().documents)
         ids, texts, metas = [], [], []
         for chunk_id, text, meta, _ in self.iter_chunks():
             if meta.get("doc_id") in ready:
