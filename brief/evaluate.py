@@ -14,8 +14,9 @@ import yaml
 
 from brief.types import Answer, DocumentRecord
 
-# Metrics where a higher value is better; the rest (rates of bad things, latency) are lower-better.
-HIGHER_IS_BETTER = {
+# Metrics where a higher value is better; after them, the rate of bad sentences and latency,
+# where lower is better.
+HIGHER_IS_BETTER = (
     "hit_at_k",
     "recall_at_k",
     "mrr",
@@ -23,23 +24,9 @@ HIGHER_IS_BETTER = {
     "decline_accuracy",
     "citation_precision",
     "cited_sentence_share",
-}
-METRIC_ORDER = [
-    "hit_at_k",
-    "recall_at_k",
-    "mrr",
-    "fact_recall",
-    "decline_accuracy",
-    "citation_precision",
-    "cited_sentence_share",
-    "unsupported_rate",
-    "retrieve_p50_ms",
-    "retrieve_p95_ms",
-    "generate_p50_ms",
-    "generate_p95_ms",
-    "total_p50_ms",
-    "total_p95_ms",
-]
+)
+LATENCY_METRICS = tuple(f"{stage}_{pct}_ms" for stage in ("retrieve", "generate", "total") for pct in ("p50", "p95"))
+METRIC_ORDER = [*HIGHER_IS_BETTER, "unsupported_rate", *LATENCY_METRICS]
 
 
 class QuestionFileError(ValueError):

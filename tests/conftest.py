@@ -284,3 +284,15 @@ def ingest_update_remove_flow(settings: Settings, embedder: MiniLMEmbedder, fold
     status = library.status()
     assert status["documents"] == 2
     assert status["chunks"] == status["stored_chunks"] == library.store.count_chunks()
+
+
+def clean_settings(home: Path, workdir: Path) -> Settings:
+    """Settings that read no developer BRIEF_* variables and no brief.toml (for module-scoped
+    fixtures, which run before the autouse isolation fixture)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.startswith("BRIEF_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+                mp.delenv(name)
+        workdir.mkdir(parents=True, exist_ok=True)
+        mp.chdir(workdir)
+        return Settings(home=home)

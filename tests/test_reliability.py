@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS, FIXTURES, SEED, copy_small_set, free_port, make_library, run_cli
+from conftest import CORPUS, FIXTURES, SEED, clean_settings, copy_small_set, free_port, make_library, run_cli
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -67,17 +67,6 @@ def generated_article(rng: random.Random, tag: str, sentences: int = 9) -> str:
         f"---\ntitle: {place} {topic[0].title()} Report {tag}\nauthor: {person}\nsource: Test Wire {tag[-1]}\n"
         f"date: 2025-03-{rng.randint(1, 28):02d}\nurl: https://test-wire.test/{tag}\n---\n\n{body}\n"
     )
-
-
-def clean_settings(home: Path, workdir: Path) -> Settings:
-    """Settings free of the developer's BRIEF_* variables and brief.toml (for module fixtures)."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("BRIEF_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-                mp.delenv(name)
-        workdir.mkdir(parents=True, exist_ok=True)
-        mp.chdir(workdir)
-        return Settings(home=home)
 
 
 _MARKER = re.compile(r"\[(\d+)\]")

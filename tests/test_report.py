@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from click.testing import CliRunner
-from conftest import ARTICLES, CORPUS, FIXTURES, make_library, run_cli
+from conftest import ARTICLES, CORPUS, FIXTURES, clean_settings, make_library, run_cli
 
 from brief.cite import SupportJudge
 from brief.cli import main
@@ -23,7 +22,6 @@ from brief.export import ExportError, to_html, to_json, to_markdown, to_pdf, wri
 from brief.library import Library
 from brief.report import SECTION_LIMITS, SECTIONS
 from brief.retrieve import SearchFilters
-from brief.settings import Settings
 from brief.types import Brief, BriefItem, Passage
 
 SEED_TOPIC = "US sanctions on Pakistan's missile program and the China angle"
@@ -39,21 +37,9 @@ SECTION_KEYS = ["bottom_line", "key_points", "background", "perspectives", "watc
 # ----- shared libraries (one per corpus for the whole module) ----------------------------------
 
 
-def _clean_settings(home: Path, workdir: Path) -> Settings:
-    """Settings that read no developer BRIEF_* variables and no brief.toml (module fixtures run
-    before the autouse isolation fixture)."""
-    with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("BRIEF_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-                mp.delenv(name)
-        workdir.mkdir(parents=True, exist_ok=True)
-        mp.chdir(workdir)
-        return Settings(home=home)
-
-
 def _library_of(tmp_path_factory: pytest.TempPathFactory, embedder, name: str, *paths: Path) -> Library:
     root = tmp_path_factory.mktemp(name)
-    library = make_library(_clean_settings(root / "home", root / "work"), embedder)
+    library = make_library(clean_settings(root / "home", root / "work"), embedder)
     report = library.ingest(list(paths))
     assert report.ok, report.errors
     assert library.documents()
