@@ -516,7 +516,7 @@ def test_broken_retriever_drops_metrics_and_trips_the_gate(monkeypatch: pytest.M
         victim = (unranked or [d for d in order if d not in top] or order)[-1]
         chunks = self.store.get_chunks(sorted(self.store.chunk_ids_of(victim)))[:k]
         passages = [Passage(c, 0.0, c.text, c.start, c.end) for c in chunks]
-        return RetrievalResult(passages, len(passages), docs)
+        return RetrievalResult(passages, len(passages))
 
     monkeypatch.setattr(HybridSearcher, "search", irrelevant)
     broken = evaluate_files([Path("eval/world.yaml")], settings, "extractive")
