@@ -8,14 +8,13 @@ vocabulary rather than repeated lorem ipsum. Each article has 300-1500 words, a 
 2020-2025, a byline, an outlet (20 of them), section headings, attributed quotes and
 figures. Most are Markdown with YAML front matter (title, author, source, date, url); the
 rest are plain text (metadata lines on top), HTML pages (meta tags, page furniture) and
-JSON Lines bundles, so every loader of brief is exercised.
+JSON Lines bundles, so every text loader of brief (all but PDF) is exercised.
 
 The size is given as a target number of brief chunks (~200 word pieces, ~150 new words
 each with brief's default chunking); the generator stops once its estimate reaches the
 target. The same seed always gives byte-identical files. It is cheap: 100k chunks
-(about 15 million words, ~17k articles) take roughly 20-40 s on one core, most of it in
-the file writes. A `.manifest.json` (ignored by brief: it starts with a dot) records the
-counts.
+(11.6 million words, 14,607 articles, 13,520 files) take about 4-5 s on one core. A
+`.manifest.json` (ignored by brief: it starts with a dot) records the counts.
 """
 
 from __future__ import annotations
@@ -99,227 +98,749 @@ Ostburg Grid Company|Taruk Cement|Vessa Software|Amrit Textiles|Ciro Cement Work
 TOPICS: dict[str, dict[str, list]] = {
     "monetary policy": {
         "orgs": ["Central Bank of {c}", "{c} Monetary Authority", "{c} Treasury", "National Statistics Office of {c}"],
-        "roles": ["governor of {o}", "chief economist at {o}", "deputy governor", "finance minister",
-                  "senior economist at {co}", "head of research at {co}"],
-        "terms": ["inflation", "the policy rate", "borrowing costs", "mortgage rates", "bond yields",
-                  "the currency", "consumer prices", "core inflation", "wage growth", "credit growth"],
-        "metrics": [("consumer prices", "percent", 1.5, 11.0), ("the policy rate", "percent", 0.5, 9.0),
-                    ("the unemployment rate", "percent", 3.0, 12.0), ("ten-year bond yields", "percent", 2.0, 8.5),
-                    ("mortgage lending", "percent", -15.0, 12.0)],
-        "events": ["raised its benchmark rate", "held rates steady", "cut interest rates",
-                   "signalled further tightening", "published new inflation forecasts",
-                   "intervened to support the currency"],
-        "headlines": ["{o} Raises Rates to {p} Percent as Inflation Persists",
-                      "{o} Holds Rates Steady, Warns of Sticky Prices",
-                      "Inflation in {c} Slows to {p} Percent, Lowest Since {y0}",
-                      "{c} Borrowing Costs Climb After Surprise Rate Move",
-                      "Economists Split on Next Move by {o}"],
-        "headings": ["Why the bank moved", "What it means for borrowers", "Markets react", "The inflation picture",
-                     "Pressure from the government", "What comes next", "A divided committee"],
+        "roles": [
+            "governor of {o}",
+            "chief economist at {o}",
+            "deputy governor",
+            "finance minister",
+            "senior economist at {co}",
+            "head of research at {co}",
+        ],
+        "terms": [
+            "inflation",
+            "the policy rate",
+            "borrowing costs",
+            "mortgage rates",
+            "bond yields",
+            "the currency",
+            "consumer prices",
+            "core inflation",
+            "wage growth",
+            "credit growth",
+        ],
+        "metrics": [
+            ("consumer prices", "percent", 1.5, 11.0),
+            ("the policy rate", "percent", 0.5, 9.0),
+            ("the unemployment rate", "percent", 3.0, 12.0),
+            ("ten-year bond yields", "percent", 2.0, 8.5),
+            ("mortgage lending", "percent", -15.0, 12.0),
+        ],
+        "events": [
+            "raised its benchmark rate",
+            "held rates steady",
+            "cut interest rates",
+            "signalled further tightening",
+            "published new inflation forecasts",
+            "intervened to support the currency",
+        ],
+        "headlines": [
+            "{o} Raises Rates to {p} Percent as Inflation Persists",
+            "{o} Holds Rates Steady, Warns of Sticky Prices",
+            "Inflation in {c} Slows to {p} Percent, Lowest Since {y0}",
+            "{c} Borrowing Costs Climb After Surprise Rate Move",
+            "Economists Split on Next Move by {o}",
+        ],
+        "headings": [
+            "Why the bank moved",
+            "What it means for borrowers",
+            "Markets react",
+            "The inflation picture",
+            "Pressure from the government",
+            "What comes next",
+            "A divided committee",
+        ],
     },
     "trade and sanctions": {
         "orgs": ["{c} Ministry of Trade", "{c} Customs Service", "{c} Chamber of Commerce", "{c} Export Council"],
-        "roles": ["trade minister", "spokesperson for {o}", "president of {o}", "chief executive of {co}",
-                  "sanctions lawyer", "senior fellow at the Atlas Institute"],
-        "terms": ["tariffs", "export controls", "sanctions", "the trade deficit", "shipping routes",
-                  "supply chains", "customs checks", "the free trade agreement", "import quotas"],
-        "metrics": [("exports", "percent", -25.0, 30.0), ("the trade deficit", "billion", 0.4, 18.0),
-                    ("imports of machinery", "percent", -30.0, 25.0), ("tariffs on steel", "percent", 5.0, 45.0)],
-        "events": ["imposed new sanctions", "lifted export controls", "announced retaliatory tariffs",
-                   "signed a trade agreement", "suspended customs talks", "widened an import ban"],
-        "headlines": ["New Sanctions Will Push {c} Toward {c2}", "{c} and {c2} Sign Trade Pact After {n} Years of Talks",
-                      "Tariffs of {p} Percent Hit {c} Steel Exporters", "Exporters in {c} Brace for Customs Delays",
-                      "{c} Widens Import Ban as Dispute With {c2} Deepens"],
-        "headings": ["A shift in alliances", "Exporters count the cost", "The view from {c2}", "Legal challenges",
-                     "What the agreement covers", "Winners and losers"],
+        "roles": [
+            "trade minister",
+            "spokesperson for {o}",
+            "president of {o}",
+            "chief executive of {co}",
+            "sanctions lawyer",
+            "senior fellow at the Atlas Institute",
+        ],
+        "terms": [
+            "tariffs",
+            "export controls",
+            "sanctions",
+            "the trade deficit",
+            "shipping routes",
+            "supply chains",
+            "customs checks",
+            "the free trade agreement",
+            "import quotas",
+        ],
+        "metrics": [
+            ("exports", "percent", -25.0, 30.0),
+            ("the trade deficit", "billion", 0.4, 18.0),
+            ("imports of machinery", "percent", -30.0, 25.0),
+            ("tariffs on steel", "percent", 5.0, 45.0),
+        ],
+        "events": [
+            "imposed new sanctions",
+            "lifted export controls",
+            "announced retaliatory tariffs",
+            "signed a trade agreement",
+            "suspended customs talks",
+            "widened an import ban",
+        ],
+        "headlines": [
+            "New Sanctions Will Push {c} Toward {c2}",
+            "{c} and {c2} Sign Trade Pact After {n} Years of Talks",
+            "Tariffs of {p} Percent Hit {c} Steel Exporters",
+            "Exporters in {c} Brace for Customs Delays",
+            "{c} Widens Import Ban as Dispute With {c2} Deepens",
+        ],
+        "headings": [
+            "A shift in alliances",
+            "Exporters count the cost",
+            "The view from {c2}",
+            "Legal challenges",
+            "What the agreement covers",
+            "Winners and losers",
+        ],
     },
     "energy": {
         "orgs": ["{c} Energy Regulator", "{c} Ministry of Energy", "{co}", "{c} Grid Operator"],
-        "roles": ["energy minister", "chief executive of {co}", "head of {o}", "analyst at {co}",
-                  "spokesperson for {o}", "director of the Lowland Energy Institute"],
-        "terms": ["electricity prices", "gas supplies", "the power grid", "solar capacity", "wind farms",
-                  "fuel subsidies", "the pipeline", "battery storage", "coal plants", "hydroelectric output"],
-        "metrics": [("electricity prices", "percent", -20.0, 60.0), ("solar capacity", "gigawatts", 0.5, 14.0),
-                    ("gas imports", "percent", -35.0, 25.0), ("household energy bills", "percent", -10.0, 45.0)],
-        "events": ["approved a new pipeline", "capped household energy bills", "opened a solar plant",
-                   "warned of winter blackouts", "cut fuel subsidies", "auctioned offshore wind licences"],
-        "headlines": ["{co} Delays Opening of {city} Solar Factory", "{c} Caps Energy Bills as Prices Jump {p} Percent",
-                      "Blackout Warnings Grow in {c} Ahead of Winter", "{c} Approves {m} {cur} Pipeline Deal With {c2}",
-                      "Wind Auction in {c} Draws Record Bids"],
-        "headings": ["A strained grid", "Who pays", "The climate targets", "Industry pushes back", "Supply risks",
-                     "Investors wait"],
+        "roles": [
+            "energy minister",
+            "chief executive of {co}",
+            "head of {o}",
+            "analyst at {co}",
+            "spokesperson for {o}",
+            "director of the Lowland Energy Institute",
+        ],
+        "terms": [
+            "electricity prices",
+            "gas supplies",
+            "the power grid",
+            "solar capacity",
+            "wind farms",
+            "fuel subsidies",
+            "the pipeline",
+            "battery storage",
+            "coal plants",
+            "hydroelectric output",
+        ],
+        "metrics": [
+            ("electricity prices", "percent", -20.0, 60.0),
+            ("solar capacity", "gigawatts", 0.5, 14.0),
+            ("gas imports", "percent", -35.0, 25.0),
+            ("household energy bills", "percent", -10.0, 45.0),
+        ],
+        "events": [
+            "approved a new pipeline",
+            "capped household energy bills",
+            "opened a solar plant",
+            "warned of winter blackouts",
+            "cut fuel subsidies",
+            "auctioned offshore wind licences",
+        ],
+        "headlines": [
+            "{co} Delays Opening of {city} Solar Factory",
+            "{c} Caps Energy Bills as Prices Jump {p} Percent",
+            "Blackout Warnings Grow in {c} Ahead of Winter",
+            "{c} Approves {m} {cur} Pipeline Deal With {c2}",
+            "Wind Auction in {c} Draws Record Bids",
+        ],
+        "headings": [
+            "A strained grid",
+            "Who pays",
+            "The climate targets",
+            "Industry pushes back",
+            "Supply risks",
+            "Investors wait",
+        ],
     },
     "labour": {
-        "orgs": ["{c} Dock and Harbour Workers' Union", "{c} Federation of Trade Unions", "{co}",
-                 "{c} Ministry of Labour", "{city} Port Authority"],
-        "roles": ["general secretary of {o}", "union shop steward", "labour minister",
-                  "chief executive of {co}", "spokesperson for {o}", "mediator appointed by the government"],
-        "terms": ["wages", "the strike", "automation", "working hours", "pensions", "overtime pay",
-                  "collective bargaining", "job security", "the minimum wage", "the picket lines"],
-        "metrics": [("wages", "percent", 2.0, 14.0), ("workers on strike", "count", 400, 45000),
-                    ("ships waiting to dock", "count", 5, 60), ("the minimum wage", "percent", 3.0, 12.0)],
-        "events": ["walked off the job", "reached a tentative deal", "rejected the latest pay offer",
-                   "called a general strike", "returned to work", "agreed to binding arbitration"],
-        "headlines": ["Dockworkers Walk Out at {city} Over Pay and Automation", "Strike at {city} Ends After {n} Days",
-                      "Unions in {c} Reject {p} Percent Pay Offer", "{co} Workers Vote to Strike",
-                      "Minimum Wage in {c} to Rise {p} Percent"],
-        "headings": ["Automation at the heart of the dispute", "Businesses count the cost", "The union's demands",
-                     "Talks resume", "A history of disputes", "What the deal includes"],
+        "orgs": [
+            "{c} Dock and Harbour Workers' Union",
+            "{c} Federation of Trade Unions",
+            "{co}",
+            "{c} Ministry of Labour",
+            "{city} Port Authority",
+        ],
+        "roles": [
+            "general secretary of {o}",
+            "union shop steward",
+            "labour minister",
+            "chief executive of {co}",
+            "spokesperson for {o}",
+            "mediator appointed by the government",
+        ],
+        "terms": [
+            "wages",
+            "the strike",
+            "automation",
+            "working hours",
+            "pensions",
+            "overtime pay",
+            "collective bargaining",
+            "job security",
+            "the minimum wage",
+            "the picket lines",
+        ],
+        "metrics": [
+            ("wages", "percent", 2.0, 14.0),
+            ("workers on strike", "count", 400, 45000),
+            ("ships waiting to dock", "count", 5, 60),
+            ("the minimum wage", "percent", 3.0, 12.0),
+        ],
+        "events": [
+            "walked off the job",
+            "reached a tentative deal",
+            "rejected the latest pay offer",
+            "called a general strike",
+            "returned to work",
+            "agreed to binding arbitration",
+        ],
+        "headlines": [
+            "Dockworkers Walk Out at {city} Over Pay and Automation",
+            "Strike at {city} Ends After {n} Days",
+            "Unions in {c} Reject {p} Percent Pay Offer",
+            "{co} Workers Vote to Strike",
+            "Minimum Wage in {c} to Rise {p} Percent",
+        ],
+        "headings": [
+            "Automation at the heart of the dispute",
+            "Businesses count the cost",
+            "The union's demands",
+            "Talks resume",
+            "A history of disputes",
+            "What the deal includes",
+        ],
     },
     "climate and water": {
         "orgs": ["{c} Water Authority", "{c} Meteorological Service", "{c} Ministry of Environment", "{co}"],
-        "roles": ["environment minister", "hydrologist at {o}", "head of {o}",
-                  "farmer near {city}", "climate scientist at the University of {city}", "mayor of {city}"],
-        "terms": ["the drought", "reservoir levels", "rainfall", "water rationing", "the heatwave",
-                  "flood defences", "crop losses", "groundwater", "the river basin", "wildfires"],
-        "metrics": [("reservoir levels", "percent", 12.0, 98.0), ("rainfall", "percent", -60.0, 40.0),
-                    ("crop losses", "percent", 3.0, 45.0), ("temperatures", "degrees", 31.0, 46.0)],
-        "events": ["declared a drought emergency", "began filling the reservoir", "imposed water rationing",
-                   "opened new flood defences", "evacuated villages", "released emergency funds"],
-        "headlines": ["{c} Fills {city} Reservoir Amid Dispute With {c2}", "Drought Cuts {c} Harvest by {p} Percent",
-                      "Heatwave Pushes Temperatures Past {t} Degrees in {city}", "Farmers in {city} Face Water Cuts",
-                      "Floods Force Thousands From Homes in {c}"],
-        "headings": ["A dry season", "Farmers suffer", "Downstream worries", "The science", "Government response",
-                     "Looking ahead"],
+        "roles": [
+            "environment minister",
+            "hydrologist at {o}",
+            "head of {o}",
+            "farmer near {city}",
+            "climate scientist at the University of {city}",
+            "mayor of {city}",
+        ],
+        "terms": [
+            "the drought",
+            "reservoir levels",
+            "rainfall",
+            "water rationing",
+            "the heatwave",
+            "flood defences",
+            "crop losses",
+            "groundwater",
+            "the river basin",
+            "wildfires",
+        ],
+        "metrics": [
+            ("reservoir levels", "percent", 12.0, 98.0),
+            ("rainfall", "percent", -60.0, 40.0),
+            ("crop losses", "percent", 3.0, 45.0),
+            ("temperatures", "degrees", 31.0, 46.0),
+        ],
+        "events": [
+            "declared a drought emergency",
+            "began filling the reservoir",
+            "imposed water rationing",
+            "opened new flood defences",
+            "evacuated villages",
+            "released emergency funds",
+        ],
+        "headlines": [
+            "{c} Fills {city} Reservoir Amid Dispute With {c2}",
+            "Drought Cuts {c} Harvest by {p} Percent",
+            "Heatwave Pushes Temperatures Past {t} Degrees in {city}",
+            "Farmers in {city} Face Water Cuts",
+            "Floods Force Thousands From Homes in {c}",
+        ],
+        "headings": [
+            "A dry season",
+            "Farmers suffer",
+            "Downstream worries",
+            "The science",
+            "Government response",
+            "Looking ahead",
+        ],
     },
     "technology": {
         "orgs": ["{co}", "{c} Digital Agency", "{c} Data Protection Authority", "{c} Ministry of Science"],
-        "roles": ["chief executive of {co}", "chief technology officer at {co}", "head of {o}",
-                  "digital minister", "researcher at the University of {city}", "analyst at Meridian Research"],
-        "terms": ["artificial intelligence", "chip production", "data protection", "the cloud market",
-                  "cybersecurity", "5G networks", "semiconductors", "online platforms", "software exports"],
-        "metrics": [("chip output", "percent", -10.0, 55.0), ("software exports", "billion", 0.3, 25.0),
-                    ("data breaches", "count", 12, 900), ("research spending", "percent", 1.0, 30.0)],
-        "events": ["opened a chip factory", "fined an online platform", "passed an AI law",
-                   "reported a cyberattack", "announced a data centre", "launched a 5G network"],
-        "headlines": ["{co} to Build {m} {cur} Chip Plant in {city}", "{c} Passes Sweeping AI Law",
-                      "Cyberattack Disrupts Services at {co}", "Regulator Fines {co} {m} {cur} Over Data Breach",
-                      "Tech Exports From {c} Jump {p} Percent"],
-        "headings": ["The investment", "Privacy concerns", "Competition from {c2}", "Jobs and skills",
-                     "What regulators want", "The next phase"],
+        "roles": [
+            "chief executive of {co}",
+            "chief technology officer at {co}",
+            "head of {o}",
+            "digital minister",
+            "researcher at the University of {city}",
+            "analyst at Meridian Research",
+        ],
+        "terms": [
+            "artificial intelligence",
+            "chip production",
+            "data protection",
+            "the cloud market",
+            "cybersecurity",
+            "5G networks",
+            "semiconductors",
+            "online platforms",
+            "software exports",
+        ],
+        "metrics": [
+            ("chip output", "percent", -10.0, 55.0),
+            ("software exports", "billion", 0.3, 25.0),
+            ("data breaches", "count", 12, 900),
+            ("research spending", "percent", 1.0, 30.0),
+        ],
+        "events": [
+            "opened a chip factory",
+            "fined an online platform",
+            "passed an AI law",
+            "reported a cyberattack",
+            "announced a data centre",
+            "launched a 5G network",
+        ],
+        "headlines": [
+            "{co} to Build {m} {cur} Chip Plant in {city}",
+            "{c} Passes Sweeping AI Law",
+            "Cyberattack Disrupts Services at {co}",
+            "Regulator Fines {co} {m} {cur} Over Data Breach",
+            "Tech Exports From {c} Jump {p} Percent",
+        ],
+        "headings": [
+            "The investment",
+            "Privacy concerns",
+            "Competition from {c2}",
+            "Jobs and skills",
+            "What regulators want",
+            "The next phase",
+        ],
     },
     "health": {
         "orgs": ["{c} Ministry of Health", "{c} Medicines Agency", "{city} General Hospital", "{co}"],
-        "roles": ["health minister", "director of {o}", "epidemiologist at the University of {city}",
-                  "chief executive of {co}", "head of the nurses' union", "spokesperson for {o}"],
-        "terms": ["waiting lists", "hospital beds", "the vaccine", "drug prices", "nurse shortages",
-                  "the outbreak", "primary care", "the health budget", "emergency rooms"],
-        "metrics": [("waiting lists", "percent", 5.0, 45.0), ("hospital admissions", "count", 150, 9000),
-                    ("the health budget", "billion", 0.8, 30.0), ("vaccination rates", "percent", 40.0, 96.0)],
-        "events": ["approved a new vaccine", "declared an outbreak over", "raised the health budget",
-                   "opened a new hospital wing", "capped drug prices", "recruited foreign nurses"],
-        "headlines": ["Waiting Lists in {c} Grow {p} Percent", "{c} Approves {co} Vaccine",
-                      "Nurse Shortage Hits {city} Hospitals", "{c} Raises Health Budget to {m} {cur}",
-                      "Outbreak in {city} Declared Over After {n} Weeks"],
-        "headings": ["Pressure on hospitals", "The patients' view", "Funding", "What doctors say",
-                     "A long recovery", "Next steps"],
+        "roles": [
+            "health minister",
+            "director of {o}",
+            "epidemiologist at the University of {city}",
+            "chief executive of {co}",
+            "head of the nurses' union",
+            "spokesperson for {o}",
+        ],
+        "terms": [
+            "waiting lists",
+            "hospital beds",
+            "the vaccine",
+            "drug prices",
+            "nurse shortages",
+            "the outbreak",
+            "primary care",
+            "the health budget",
+            "emergency rooms",
+        ],
+        "metrics": [
+            ("waiting lists", "percent", 5.0, 45.0),
+            ("hospital admissions", "count", 150, 9000),
+            ("the health budget", "billion", 0.8, 30.0),
+            ("vaccination rates", "percent", 40.0, 96.0),
+        ],
+        "events": [
+            "approved a new vaccine",
+            "declared an outbreak over",
+            "raised the health budget",
+            "opened a new hospital wing",
+            "capped drug prices",
+            "recruited foreign nurses",
+        ],
+        "headlines": [
+            "Waiting Lists in {c} Grow {p} Percent",
+            "{c} Approves {co} Vaccine",
+            "Nurse Shortage Hits {city} Hospitals",
+            "{c} Raises Health Budget to {m} {cur}",
+            "Outbreak in {city} Declared Over After {n} Weeks",
+        ],
+        "headings": [
+            "Pressure on hospitals",
+            "The patients' view",
+            "Funding",
+            "What doctors say",
+            "A long recovery",
+            "Next steps",
+        ],
     },
     "elections": {
-        "orgs": ["{c} Electoral Commission", "the People's Alliance", "the Reform Party", "the Green Union",
-                 "the {c} parliament"],
-        "roles": ["prime minister", "opposition leader", "leader of {o}", "political scientist at the University of {city}",
-                  "chair of {o}", "campaign manager"],
-        "terms": ["the election", "turnout", "the coalition", "the campaign", "opinion polls", "the ballot",
-                  "the budget vote", "the constitution", "the referendum"],
-        "metrics": [("turnout", "percent", 38.0, 82.0), ("support for the governing party", "percent", 18.0, 46.0),
-                    ("seats in parliament", "count", 12, 160), ("postal votes", "count", 20000, 900000)],
-        "events": ["called an early election", "formed a coalition", "won the run-off", "conceded defeat",
-                   "lost a confidence vote", "announced a referendum"],
-        "headlines": ["{c} Votes in Tight Election as Turnout Hits {p} Percent",
-                      "Coalition Talks in {c} Collapse After {n} Weeks", "Opposition Wins {city} Mayoral Race",
-                      "{c} Prime Minister Survives Confidence Vote", "Referendum on Constitution Set for {y}"],
-        "headings": ["The results", "Coalition arithmetic", "The campaign", "What voters said",
-                     "Reaction abroad", "What happens next"],
+        "orgs": [
+            "{c} Electoral Commission",
+            "the People's Alliance",
+            "the Reform Party",
+            "the Green Union",
+            "the {c} parliament",
+        ],
+        "roles": [
+            "prime minister",
+            "opposition leader",
+            "leader of {o}",
+            "political scientist at the University of {city}",
+            "chair of {o}",
+            "campaign manager",
+        ],
+        "terms": [
+            "the election",
+            "turnout",
+            "the coalition",
+            "the campaign",
+            "opinion polls",
+            "the ballot",
+            "the budget vote",
+            "the constitution",
+            "the referendum",
+        ],
+        "metrics": [
+            ("turnout", "percent", 38.0, 82.0),
+            ("support for the governing party", "percent", 18.0, 46.0),
+            ("seats in parliament", "count", 12, 160),
+            ("postal votes", "count", 20000, 900000),
+        ],
+        "events": [
+            "called an early election",
+            "formed a coalition",
+            "won the run-off",
+            "conceded defeat",
+            "lost a confidence vote",
+            "announced a referendum",
+        ],
+        "headlines": [
+            "{c} Votes in Tight Election as Turnout Hits {p} Percent",
+            "Coalition Talks in {c} Collapse After {n} Weeks",
+            "Opposition Wins {city} Mayoral Race",
+            "{c} Prime Minister Survives Confidence Vote",
+            "Referendum on Constitution Set for {y}",
+        ],
+        "headings": [
+            "The results",
+            "Coalition arithmetic",
+            "The campaign",
+            "What voters said",
+            "Reaction abroad",
+            "What happens next",
+        ],
     },
     "transport": {
         "orgs": ["{city} Port Authority", "{co}", "{c} Ministry of Transport", "{c} Rail Regulator"],
-        "roles": ["transport minister", "chief executive of {co}", "head of {o}", "logistics analyst at {co}",
-                  "mayor of {city}", "spokesperson for {o}"],
-        "terms": ["freight volumes", "the rail line", "container traffic", "airport expansion", "fuel costs",
-                  "the toll road", "port congestion", "delivery times", "ticket prices"],
-        "metrics": [("container traffic", "percent", -30.0, 25.0), ("rail passengers", "count", 20000, 2000000),
-                    ("ticket prices", "percent", 2.0, 28.0), ("freight volumes", "percent", -22.0, 18.0)],
-        "events": ["opened a new rail line", "expanded the airport", "raised ticket prices",
-                   "closed the harbour", "ordered new trains", "reopened the bridge"],
-        "headlines": ["{city} Rail Line Opens {n} Months Late", "Port Congestion in {city} Delays {n} Ships",
-                      "{co} Orders {n} Trains in {m} {cur} Deal", "Ticket Prices in {c} to Rise {p} Percent",
-                      "Airport Expansion at {city} Approved"],
-        "headings": ["Delays and costs", "Commuters react", "The business case", "Environmental objections",
-                     "Financing", "The timetable"],
+        "roles": [
+            "transport minister",
+            "chief executive of {co}",
+            "head of {o}",
+            "logistics analyst at {co}",
+            "mayor of {city}",
+            "spokesperson for {o}",
+        ],
+        "terms": [
+            "freight volumes",
+            "the rail line",
+            "container traffic",
+            "airport expansion",
+            "fuel costs",
+            "the toll road",
+            "port congestion",
+            "delivery times",
+            "ticket prices",
+        ],
+        "metrics": [
+            ("container traffic", "percent", -30.0, 25.0),
+            ("rail passengers", "count", 20000, 2000000),
+            ("ticket prices", "percent", 2.0, 28.0),
+            ("freight volumes", "percent", -22.0, 18.0),
+        ],
+        "events": [
+            "opened a new rail line",
+            "expanded the airport",
+            "raised ticket prices",
+            "closed the harbour",
+            "ordered new trains",
+            "reopened the bridge",
+        ],
+        "headlines": [
+            "{city} Rail Line Opens {n} Months Late",
+            "Port Congestion in {city} Delays {n} Ships",
+            "{co} Orders {n} Trains in {m} {cur} Deal",
+            "Ticket Prices in {c} to Rise {p} Percent",
+            "Airport Expansion at {city} Approved",
+        ],
+        "headings": [
+            "Delays and costs",
+            "Commuters react",
+            "The business case",
+            "Environmental objections",
+            "Financing",
+            "The timetable",
+        ],
     },
     "housing": {
         "orgs": ["{c} Association of Realtors", "{c} Ministry of Housing", "{co}", "{city} City Council"],
-        "roles": ["housing minister", "president of {o}", "chief economist at {co}", "mayor of {city}",
-                  "tenants' advocate", "property developer"],
-        "terms": ["home sales", "rents", "house prices", "mortgage approvals", "social housing",
-                  "building permits", "construction costs", "first-time buyers"],
-        "metrics": [("home sales", "percent", -35.0, 20.0), ("average house prices", "percent", -12.0, 18.0),
-                    ("rents", "percent", 1.0, 22.0), ("building permits", "count", 800, 60000)],
-        "events": ["froze rents", "announced a housing programme", "cut stamp duty", "tightened lending rules",
-                   "approved a new district", "published house price data"],
-        "headlines": ["Home Sales Slump in {c} After Rate Rise", "Rents in {city} Jump {p} Percent",
-                      "{c} Unveils {m} {cur} Housing Plan", "House Prices in {c} Fall for {n} Straight Months",
-                      "{city} Council Approves {n} New Homes"],
-        "headings": ["Buyers step back", "Renters squeezed", "The builders", "Policy response", "Regional picture",
-                     "Outlook"],
+        "roles": [
+            "housing minister",
+            "president of {o}",
+            "chief economist at {co}",
+            "mayor of {city}",
+            "tenants' advocate",
+            "property developer",
+        ],
+        "terms": [
+            "home sales",
+            "rents",
+            "house prices",
+            "mortgage approvals",
+            "social housing",
+            "building permits",
+            "construction costs",
+            "first-time buyers",
+        ],
+        "metrics": [
+            ("home sales", "percent", -35.0, 20.0),
+            ("average house prices", "percent", -12.0, 18.0),
+            ("rents", "percent", 1.0, 22.0),
+            ("building permits", "count", 800, 60000),
+        ],
+        "events": [
+            "froze rents",
+            "announced a housing programme",
+            "cut stamp duty",
+            "tightened lending rules",
+            "approved a new district",
+            "published house price data",
+        ],
+        "headlines": [
+            "Home Sales Slump in {c} After Rate Rise",
+            "Rents in {city} Jump {p} Percent",
+            "{c} Unveils {m} {cur} Housing Plan",
+            "House Prices in {c} Fall for {n} Straight Months",
+            "{city} Council Approves {n} New Homes",
+        ],
+        "headings": [
+            "Buyers step back",
+            "Renters squeezed",
+            "The builders",
+            "Policy response",
+            "Regional picture",
+            "Outlook",
+        ],
     },
     "agriculture": {
         "orgs": ["Orrin Agricultural Cooperative", "{c} Ministry of Agriculture", "{c} Farmers' Union", "{co}"],
-        "roles": ["agriculture minister", "chair of {o}", "farmer near {city}", "grain trader at {co}",
-                  "agronomist at the University of {city}", "spokesperson for {o}"],
-        "terms": ["the harvest", "grain exports", "fertiliser prices", "irrigation", "livestock",
-                  "farm subsidies", "food prices", "the wheat crop", "rice yields"],
-        "metrics": [("the wheat harvest", "percent", -40.0, 20.0), ("fertiliser prices", "percent", -15.0, 80.0),
-                    ("grain exports", "million tonnes", 0.5, 22.0), ("food prices", "percent", 1.0, 25.0)],
-        "events": ["banned grain exports", "raised farm subsidies", "blocked roads with tractors",
-                   "signed a grain deal", "reported a record harvest", "declared a farm emergency"],
-        "headlines": ["Farmers in {c} Protest as Fertiliser Prices Soar {p} Percent", "{c} Bans Grain Exports",
-                      "Record Harvest Lifts {c} Economy", "Orrin Delta Farmers Face Ruin After {n} Dry Months",
-                      "{c} and {c2} Agree Grain Corridor"],
-        "headings": ["In the fields", "Prices at the market", "Government support", "Exports",
-                     "The weather", "What farmers want"],
+        "roles": [
+            "agriculture minister",
+            "chair of {o}",
+            "farmer near {city}",
+            "grain trader at {co}",
+            "agronomist at the University of {city}",
+            "spokesperson for {o}",
+        ],
+        "terms": [
+            "the harvest",
+            "grain exports",
+            "fertiliser prices",
+            "irrigation",
+            "livestock",
+            "farm subsidies",
+            "food prices",
+            "the wheat crop",
+            "rice yields",
+        ],
+        "metrics": [
+            ("the wheat harvest", "percent", -40.0, 20.0),
+            ("fertiliser prices", "percent", -15.0, 80.0),
+            ("grain exports", "million tonnes", 0.5, 22.0),
+            ("food prices", "percent", 1.0, 25.0),
+        ],
+        "events": [
+            "banned grain exports",
+            "raised farm subsidies",
+            "blocked roads with tractors",
+            "signed a grain deal",
+            "reported a record harvest",
+            "declared a farm emergency",
+        ],
+        "headlines": [
+            "Farmers in {c} Protest as Fertiliser Prices Soar {p} Percent",
+            "{c} Bans Grain Exports",
+            "Record Harvest Lifts {c} Economy",
+            "Orrin Delta Farmers Face Ruin After {n} Dry Months",
+            "{c} and {c2} Agree Grain Corridor",
+        ],
+        "headings": [
+            "In the fields",
+            "Prices at the market",
+            "Government support",
+            "Exports",
+            "The weather",
+            "What farmers want",
+        ],
     },
     "diplomacy and security": {
-        "orgs": ["{c} Foreign Ministry", "{c} Defence Ministry", "the Continental Security Council",
-                 "the Regional Cooperation Forum"],
-        "roles": ["foreign minister", "defence minister", "ambassador of {c2}", "spokesperson for {o}",
-                  "security analyst at the Atlas Institute", "secretary-general of {o}"],
-        "terms": ["the border", "peace talks", "the ceasefire", "military spending", "the treaty",
-                  "the summit", "refugees", "arms exports", "the naval exercise"],
-        "metrics": [("military spending", "percent", 1.0, 35.0), ("refugees", "count", 1500, 400000),
-                    ("troops", "count", 200, 40000), ("aid", "million", 5.0, 900.0)],
-        "events": ["recalled its ambassador", "signed a ceasefire", "hosted a summit", "expelled diplomats",
-                   "raised military spending", "reopened the border crossing"],
-        "headlines": ["Talks Between {c} and {c2} Collapse", "{c} Recalls Ambassador From {c2}",
-                      "Summit in {city} Ends Without Deal", "{c} Raises Defence Budget {p} Percent",
-                      "Ceasefire Holds on {c}-{c2} Border"],
-        "headings": ["What was agreed", "Regional reaction", "The sticking points", "Inside the talks",
-                     "Background to the dispute", "What comes next"],
+        "orgs": [
+            "{c} Foreign Ministry",
+            "{c} Defence Ministry",
+            "the Continental Security Council",
+            "the Regional Cooperation Forum",
+        ],
+        "roles": [
+            "foreign minister",
+            "defence minister",
+            "ambassador of {c2}",
+            "spokesperson for {o}",
+            "security analyst at the Atlas Institute",
+            "secretary-general of {o}",
+        ],
+        "terms": [
+            "the border",
+            "peace talks",
+            "the ceasefire",
+            "military spending",
+            "the treaty",
+            "the summit",
+            "refugees",
+            "arms exports",
+            "the naval exercise",
+        ],
+        "metrics": [
+            ("military spending", "percent", 1.0, 35.0),
+            ("refugees", "count", 1500, 400000),
+            ("troops", "count", 200, 40000),
+            ("aid", "million", 5.0, 900.0),
+        ],
+        "events": [
+            "recalled its ambassador",
+            "signed a ceasefire",
+            "hosted a summit",
+            "expelled diplomats",
+            "raised military spending",
+            "reopened the border crossing",
+        ],
+        "headlines": [
+            "Talks Between {c} and {c2} Collapse",
+            "{c} Recalls Ambassador From {c2}",
+            "Summit in {city} Ends Without Deal",
+            "{c} Raises Defence Budget {p} Percent",
+            "Ceasefire Holds on {c}-{c2} Border",
+        ],
+        "headings": [
+            "What was agreed",
+            "Regional reaction",
+            "The sticking points",
+            "Inside the talks",
+            "Background to the dispute",
+            "What comes next",
+        ],
     },
 }
 TOPIC_NAMES = sorted(TOPICS)
 
 VERBS_UP = ["rose", "climbed", "jumped", "increased", "edged up", "surged"]
 VERBS_DOWN = ["fell", "dropped", "declined", "slipped", "slumped", "eased"]
-TIME_REFS = ["on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday",
-             "on Sunday", "last week", "this week", "earlier this month", "late on Thursday", "overnight"]
-SOURCES_OF_DATA = ["according to official figures", "data showed", "according to the statistics office",
-                   "preliminary figures showed", "according to a survey of economists",
-                   "according to estimates by Meridian Research", "the ministry said"]
-CONNECTORS = ["However,", "Meanwhile,", "At the same time,", "Still,", "In a statement,", "By contrast,",
-              "Separately,", "Earlier,", "Critics say", "Supporters argue that", "Officials said", ""]
-ADJ = ["sharp", "modest", "unexpected", "steady", "record", "gradual", "significant", "temporary", "lasting",
-       "painful", "welcome", "limited", "broad", "narrow", "historic"]
-GROUPS = ["households", "small businesses", "exporters", "pensioners", "young people", "farmers", "investors",
-          "commuters", "workers", "local councils", "manufacturers", "tenants"]
+TIME_REFS = [
+    "on Monday",
+    "on Tuesday",
+    "on Wednesday",
+    "on Thursday",
+    "on Friday",
+    "on Saturday",
+    "on Sunday",
+    "last week",
+    "this week",
+    "earlier this month",
+    "late on Thursday",
+    "overnight",
+]
+SOURCES_OF_DATA = [
+    "according to official figures",
+    "data showed",
+    "according to the statistics office",
+    "preliminary figures showed",
+    "according to a survey of economists",
+    "according to estimates by Meridian Research",
+    "the ministry said",
+]
+CONNECTORS = [
+    "However,",
+    "Meanwhile,",
+    "At the same time,",
+    "Still,",
+    "In a statement,",
+    "By contrast,",
+    "Separately,",
+    "Earlier,",
+    "Critics say",
+    "Supporters argue that",
+    "Officials said",
+    "",
+]
+ADJ = [
+    "sharp",
+    "modest",
+    "unexpected",
+    "steady",
+    "record",
+    "gradual",
+    "significant",
+    "temporary",
+    "lasting",
+    "painful",
+    "welcome",
+    "limited",
+    "broad",
+    "narrow",
+    "historic",
+]
+GROUPS = [
+    "households",
+    "small businesses",
+    "exporters",
+    "pensioners",
+    "young people",
+    "farmers",
+    "investors",
+    "commuters",
+    "workers",
+    "local councils",
+    "manufacturers",
+    "tenants",
+]
 MODALS = ["will", "cannot", "must", "should", "will not", "intend to", "are ready to", "need to"]
 Q_VERBS = ["ignore", "accept", "fix", "afford", "support", "delay", "protect", "review", "solve", "reverse"]
 Q_OPENERS = ["Frankly,", "Let me be clear:", "In the end,", "For now,", "Right now,", "Honestly,", "", "", ""]
-Q_CLOSERS = ["and everyone knows it", "whatever the critics say", "for the sake of {g}",
-             "before the end of {y}", "as quickly as we can", "without help from {c2}", "this year"]
+Q_CLOSERS = [
+    "and everyone knows it",
+    "whatever the critics say",
+    "for the sake of {g}",
+    "before the end of {y}",
+    "as quickly as we can",
+    "without help from {c2}",
+    "this year",
+]
+EFFECTS = ["could affect", "is likely to hit", "was welcomed by", "angered", "surprised"]
+CAUSES = ["weak demand", "strong demand", "political uncertainty", "the exchange rate", "rising costs", "the weather"]
+PROCESSES = ["negotiations", "debate", "protests", "uncertainty", "consultations"]
+FEELINGS = [
+    "had already risen",
+    "was hard to predict",
+    "had cost them dearly",
+    "remained their main worry",
+    "was finally improving",
+]
+AMOUNTS = ["a loss of", "savings of", "investment of", "costs of"]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 DAYS_IN = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
 
@@ -349,8 +870,21 @@ class GenArticle:
 class _Context:
     """The cast and setting of one article: everything a sentence template may mention."""
 
-    __slots__ = ("r", "topic", "t", "country", "country2", "cities", "city", "currency", "company",
-                 "orgs", "people", "year", "month")
+    __slots__ = (
+        "r",
+        "topic",
+        "t",
+        "country",
+        "country2",
+        "cities",
+        "city",
+        "currency",
+        "company",
+        "orgs",
+        "people",
+        "year",
+        "month",
+    )
 
     def __init__(self, r: random.Random, topic: str, year: int, month: int) -> None:
         self.r = r
@@ -430,9 +964,11 @@ def _s_metric(x: _Context) -> str:
     if unit == "count":
         return f"The number of {name} {verb} to {value} in {month}, {r.choice(SOURCES_OF_DATA)}."
     if unit == "percent":
-        return (f"{name[0].upper() + name[1:]} in {x.country} {verb} {value} in the year to {month}, "
-                f"{r.choice(SOURCES_OF_DATA)}, {'well above' if up else 'below'} the {r.randint(1, 9)} percent "
-                f"that analysts had expected.")
+        return (
+            f"{name[0].upper() + name[1:]} in {x.country} {verb} {value} in the year to {month}, "
+            f"{r.choice(SOURCES_OF_DATA)}, {'well above' if up else 'below'} the {r.randint(1, 9)} percent "
+            f"that analysts had expected."
+        )
     return f"{name[0].upper() + name[1:]} {verb} to {value} last year, {r.choice(SOURCES_OF_DATA)}."
 
 
@@ -440,43 +976,55 @@ def _s_event(x: _Context) -> str:
     r = x.r
     org = r.choice(x.orgs)
     org = org[0].upper() + org[1:]
-    return (f"{org} {r.choice(x.t['events'])} {r.choice(TIME_REFS)}, "
-            f"{_a(r.choice(ADJ))} step that {r.choice(['could affect', 'is likely to hit', 'was welcomed by', 'angered', 'surprised'])} "
-            f"{r.choice(GROUPS)} across {x.country}.")
+    return (
+        f"{org} {r.choice(x.t['events'])} {r.choice(TIME_REFS)}, "
+        f"{_a(r.choice(ADJ))} step that {r.choice(EFFECTS)} "
+        f"{r.choice(GROUPS)} across {x.country}."
+    )
 
 
 def _s_background(x: _Context) -> str:
     r = x.r
     term = r.choice(x.t["terms"])
-    return (f"{term[0].upper() + term[1:]} has been {_a(r.choice(ADJ))} concern in {x.country} since "
-            f"{x.year - r.randint(1, 12)}, when {r.choice(x.orgs)} {r.choice(x.t['events'])} "
-            f"and {r.choice(x.t['terms'])} became a political issue.")
+    return (
+        f"{term[0].upper() + term[1:]} has been {_a(r.choice(ADJ))} concern in {x.country} since "
+        f"{x.year - r.randint(1, 12)}, when {r.choice(x.orgs)} {r.choice(x.t['events'])} "
+        f"and {r.choice(x.t['terms'])} became a political issue."
+    )
 
 
 def _s_analysis(x: _Context) -> str:
     r = x.r
     name, role = r.choice(x.people)
     who = f"{name}, {role}, expects" if r.random() < 0.35 else "analysts expect"
-    return _cap((f"{r.choice(CONNECTORS)} {who} "
+    return _cap(
+        (
+            f"{r.choice(CONNECTORS)} {who} "
             f"{r.choice(x.t['terms'])} to {r.choice(['stabilise', 'worsen', 'improve', 'remain volatile', 'recover'])} "
             f"by {r.choice(MONTHS)} {x.year + r.randint(0, 2)}, citing {r.choice(x.t['terms'])} and "
-            f"{r.choice(['weak demand', 'strong demand', 'political uncertainty', 'the exchange rate', 'rising costs', 'the weather'])}.").strip())
+            f"{r.choice(CAUSES)}."
+        ).strip()
+    )
 
 
 def _s_detail(x: _Context) -> str:
     r = x.r
     day = r.randint(1, DAYS_IN[x.month - 1])
-    return (f"The decision, announced on {day} {MONTHS[x.month - 1]} in {x.city}, followed "
-            f"{r.choice(['weeks', 'months', 'two days', 'a year'])} of {r.choice(['negotiations', 'debate', 'protests', 'uncertainty', 'consultations'])} "
-            f"over {r.choice(x.t['terms'])}, and {r.randint(2, 9)} of the {r.randint(9, 15)} members backed it.")
+    return (
+        f"The decision, announced on {day} {MONTHS[x.month - 1]} in {x.city}, followed "
+        f"{r.choice(['weeks', 'months', 'two days', 'a year'])} of {r.choice(PROCESSES)} "
+        f"over {r.choice(x.t['terms'])}, and {r.randint(2, 9)} of the {r.randint(9, 15)} members backed it."
+    )
 
 
 def _s_reaction(x: _Context) -> str:
     r = x.r
-    return (f"{r.choice(GROUPS).capitalize()} in {r.choice(x.cities)} said {r.choice(x.t['terms'])} "
-            f"{r.choice(['had already risen', 'was hard to predict', 'had cost them dearly', 'remained their main worry', 'was finally improving'])}, "
-            f"while {x.company} {r.choice(['reported', 'forecast', 'warned of', 'announced'])} "
-            f"{r.choice(['a loss of', 'savings of', 'investment of', 'costs of'])} {r.randint(2, 900)} million {x.currency}.")
+    return (
+        f"{r.choice(GROUPS).capitalize()} in {r.choice(x.cities)} said {r.choice(x.t['terms'])} "
+        f"{r.choice(FEELINGS)}, "
+        f"while {x.company} {r.choice(['reported', 'forecast', 'warned of', 'announced'])} "
+        f"{r.choice(AMOUNTS)} {r.randint(2, 900)} million {x.currency}."
+    )
 
 
 def _quote_text(x: _Context) -> str:
@@ -489,7 +1037,10 @@ def _quote_text(x: _Context) -> str:
         if kind < 0.4:
             s = f"We {r.choice(MODALS)} {r.choice(Q_VERBS)} {r.choice(x.t['terms'])} {closer}."
         elif kind < 0.7:
-            s = f"This is {_a(r.choice(ADJ))} moment for {r.choice(GROUPS)}, and {r.choice(x.t['terms'])} will decide what happens {closer}."
+            s = (
+                f"This is {_a(r.choice(ADJ))} moment for {r.choice(GROUPS)}, and {r.choice(x.t['terms'])} "
+                f"will decide what happens {closer}."
+            )
         else:
             s = f"Nobody in {x.country} can {r.choice(Q_VERBS)} {r.choice(x.t['terms'])} on their own."
         parts.append(f"{opener} {s[0].lower()}{s[1:]}" if opener else s)
@@ -516,9 +1067,11 @@ def _lead(x: _Context) -> str:
     org = r.choice(x.orgs)
     org = org[0].upper() + org[1:]
     name, unit, lo, hi = r.choice(x.t["metrics"])
-    return (f"{x.city.upper()} - {org} {r.choice(x.t['events'])} {r.choice(TIME_REFS)}, as "
-            f"{name} {r.choice(VERBS_UP + VERBS_DOWN)} to {_number(r, lo, hi, unit, x.currency)} and "
-            f"{r.choice(x.t['terms'])} weighed on {r.choice(GROUPS)}.")
+    return (
+        f"{x.city.upper()} - {org} {r.choice(x.t['events'])} {r.choice(TIME_REFS)}, as "
+        f"{name} {r.choice(VERBS_UP + VERBS_DOWN)} to {_number(r, lo, hi, unit, x.currency)} and "
+        f"{r.choice(x.t['terms'])} weighed on {r.choice(GROUPS)}."
+    )
 
 
 def make_article(r: random.Random, number: int) -> GenArticle:
@@ -757,7 +1310,14 @@ def make_corpus(out: Path, target_chunks: int, seed: int = 7, jsonl_bundle: int 
         del number
     flush_bundle()
     info = CorpusInfo(
-        str(out), seed, target_chunks, estimated, articles, files, words, formats,
+        str(out),
+        seed,
+        target_chunks,
+        estimated,
+        articles,
+        files,
+        words,
+        formats,
         round(time.perf_counter() - started, 3),
     )
     (out / ".manifest.json").write_text(json.dumps(info.to_dict(), indent=2), encoding="utf-8")

@@ -34,7 +34,7 @@ class MiniLMEmbedder(Embeddings):
     name = "minilm:all-MiniLM-L6-v2-int8"
     dim = 384
 
-    def __init__(self, batch_size: int = 32, model_path: Path | None = None) -> None:
+    def __init__(self, batch_size: int = 16, model_path: Path | None = None) -> None:
         self.batch_size = batch_size
         self._model_path = model_path
 

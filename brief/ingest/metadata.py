@@ -151,17 +151,20 @@ def is_boilerplate(line: str) -> bool:
     return any(p.search(line) for p in _BOILERPLATE)
 
 
+_SCRIPT_SAMPLE = 4000  # letters: enough to tell the writing system, cheap on long articles
+
+
 def script_of(text: str) -> str:
     """The dominant writing system of `text`: latin, arabic, cyrillic, cjk, other or none."""
     counts: dict[str, int] = {}
+    letters = 0
     for ch in text:
         if not ch.isalpha():
             continue
-        name = unicodedata.name(ch, "")
-        script = next(
-            (s for s in ("LATIN", "ARABIC", "CYRILLIC", "CJK", "HANGUL", "HIRAGANA", "GREEK") if name.startswith(s)),
-            "OTHER",
-        )
+        letters += 1
+        if letters > _SCRIPT_SAMPLE:
+            break
+        script = "LATIN" if ch.isascii() else _script_of_letter(ch)
         counts[script] = counts.get(script, 0) + 1
     if not counts:
         return "none"
@@ -179,6 +182,17 @@ _STOPWORDS_BY_LANGUAGE = {
 }
 
 
+_STOPWORD_SETS = {lang: frozenset(words.split()) for lang, words in _STOPWORDS_BY_LANGUAGE.items()}
+
+
+def _script_of_letter(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return next(
+        (s for s in ("LATIN", "ARABIC", "CYRILLIC", "CJK", "HANGUL", "HIRAGANA", "GREEK") if name.startswith(s)),
+        "OTHER",
+    )
+
+
 def detect_language(text: str) -> str:
     """A best-effort ISO 639-1 code from script and common words; "" when unsure."""
     script = script_of(text)
@@ -192,6 +206,6 @@ def detect_language(text: str) -> str:
     words = re.findall(r"[a-zà-ÿ]+", text.lower()[:20000])
     if not words:
         return ""
-    scores = {lang: sum(1 for w in words if w in set(stop.split())) for lang, stop in _STOPWORDS_BY_LANGUAGE.items()}
+    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in _STOPWORD_SETS.items()}
     best = max(scores, key=scores.__getitem__)
     return best if scores[best] >= max(3, len(words) // 50) else ""

@@ -1,0 +1,1180 @@
+"""brief's benchmarks, with their baselines measured in the same run; prints one table.
+
+    python benchmarks/run.py [--quick] [--json FILE] [--sizes 1000,10000,100000]
+
+What is measured (details and formulas in benchmarks/README.md):
+
+* ingest: brief's first ingest of a synthetic corpus vs a naive LangChain baseline
+  (RecursiveCharacterTextSplitter 1000/100 + langchain_chroma.Chroma.add_documents, one
+  file at a time, files read as plain text), both embedding with brief's MiniLMEmbedder;
+  chunks/s, articles/s and the peak RSS of each run (every ingest runs in its own child
+  process, so ru_maxrss is per run); then brief's re-ingest of the unchanged corpus.
+* embedding: MiniLMEmbedder.encode on chunks of ~200 word pieces: chunks/s and achieved
+  GFLOP/s, next to a float32 numpy matmul roofline measured in the same run.
+* query latency: HybridSearcher.search p50/p95 per corpus size and Library.ask
+  (extractive) p50, in the embedded store and against a real `chroma run` server.
+  Sizes above --real-max chunks are built with a hashed stand-in embedder (see
+  HashedEmbedder) written through brief's Store API; queries then pay the real MiniLM
+  query-encoding cost on top of the stand-in vector, so latencies stay realistic.
+
+Nothing here asserts: every line prints a number, and PASS/MISS where there is a target.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before any import that could load onnxruntime or chromadb.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+for _name in [n for n in os.environ if n.startswith("BRIEF_")]:
+    del os.environ[_name]  # a benchmark must not pick up the developer's store or settings
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+import zlib  # noqa: E402
+from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import make_corpus  # noqa: E402
+
+# ----- targets ----------------------------------------------------------------------------------
+
+REINGEST_TARGET = 50.0  # x faster than the first ingest
+RETRIEVE_P50_TARGET_MS = 50.0  # stated for 100k chunks; shown for every size
+ANSWER_P50_TARGET_MS = 1000.0  # stated for 10k chunks
+
+# all-MiniLM-L6-v2 shape, for the FLOP estimate.
+LAYERS, HIDDEN, INTERMEDIATE = 6, 384, 1536
+
+
+def minilm_flops(tokens: int) -> float:
+    """Multiply-adds x2 of one forward pass over a sequence of `tokens` word pieces.
+
+    Per layer and token: Q, K, V and output projections 4*d*d, feed-forward 2*d*di
+    (2 FLOPs per multiply-add), plus attention scores and the weighted sum of values,
+    2*2*L*d. Embedding lookup, layer norms, softmax, GELU and pooling are left out (<2%).
+    """
+    per_token_per_layer = 2 * (4 * HIDDEN * HIDDEN + 2 * HIDDEN * INTERMEDIATE) + 2 * 2 * tokens * HIDDEN
+    return float(LAYERS * tokens * per_token_per_layer)
+
+
+# ----- the stand-in embedder ----------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashedEmbedder:
+    """A cheap deterministic stand-in for MiniLM: a random projection of bag-of-words.
+
+    Each distinct lower-cased word (stopwords dropped) gets a fixed Gaussian 384-d vector
+    seeded by its CRC32; a text's vector is the sum over its words, unit-normalised. Texts
+    sharing words get similar vectors, so dense search still returns sensible neighbours.
+
+    `charge`: an embedder whose encode() is also run (its result discarded), so that
+    query-time latency includes the real model's query-encoding cost.
+    """
+
+    name = "standin:hashed-bow-rp-384"
+    dim = 384
+
+    def __init__(self, charge: Any | None = None, batch: int = 128) -> None:
+        from brief.text import STOPWORDS
+
+        self.charge = charge
+        self.batch = batch
+        self._stop = STOPWORDS
+        self._ids: dict[str, int] = {}
+        self._pending: list[np.ndarray] = []
+        self._matrix = np.zeros((0, self.dim), np.float32)
+
+    def _new_id(self, word: str) -> int:
+        index = self._ids[word] = len(self._ids)
+        rng = np.random.default_rng(zlib.crc32(word.encode()))
+        self._pending.append(rng.standard_normal(self.dim, dtype=np.float32))
+        return index
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self.charge is not None:
+            self.charge.encode(list(texts))
+        out = np.zeros((len(texts), self.dim), np.float32)
+        ids, stop = self._ids, self._stop
+        for first in range(0, len(texts), self.batch):
+            flat: list[int] = []
+            starts: list[int] = []
+            rows: list[int] = []
+            for j, text in enumerate(texts[first : first + self.batch]):
+                words = [w for w in _TOKEN.findall(text.lower()) if w not in stop]
+                if not words:
+                    continue
+                starts.append(len(flat))
+                rows.append(first + j)
+                flat.extend([ids[w] if w in ids else self._new_id(w) for w in words])
+            if not flat:
+                continue
+            if self._pending:
+                self._matrix = np.vstack([self._matrix, np.asarray(self._pending)])
+                self._pending = []
+            out[rows] = np.add.reduceat(self._matrix[np.asarray(flat)], np.asarray(starts), axis=0)
+        return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-12, None)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+# ----- small helpers ----------------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def current_rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return float("nan")
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else float("nan")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_settings(home: Path, **extra: Any) -> Any:
+    from brief.settings import Settings
+
+    fields: dict[str, Any] = dict(home=home, collection="bench", backend="extractive", embedder="minilm")
+    fields.update(extra)
+    return Settings(**fields)
+
+
+@dataclass
+class Row:
+    name: str
+    value: str
+    target: str = ""
+    status: str = ""  # PASS | MISS | "" (no target)
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, name: str, value: str, target: str = "", passed: bool | None = None) -> None:
+        status = "" if passed is None else ("PASS" if passed else "MISS")
+        self.rows.append(Row(name, value, target, status))
+        log(f"{name}: {value}" + (f"  [{target}: {status}]" if target else ""))
+
+    def table(self) -> str:
+        if not self.rows:
+            return "(no results)"
+        headers = ("benchmark", "result", "target", "")
+        widths = [
+            max(len(headers[0]), *(len(r.name) for r in self.rows)),
+            max(len(headers[1]), *(len(r.value) for r in self.rows)),
+            max(len(headers[2]), *(len(r.target) for r in self.rows)),
+        ]
+        lines = [
+            f"{headers[0]:<{widths[0]}}  {headers[1]:<{widths[1]}}  {headers[2]:<{widths[2]}}  status",
+            "-" * (sum(widths) + 12),
+        ]
+        for r in self.rows:
+            lines.append(f"{r.name:<{widths[0]}}  {r.value:<{widths[1]}}  {r.target:<{widths[2]}}  {r.status}".rstrip())
+        return "\n".join(lines)
+
+
+# ----- child processes: one ingest each, so that ru_maxrss is that run's peak -----------------------
+
+
+def child_main(argv: list[str]) -> int:
+    """`run.py _child KIND HOME CORPUS`: one ingest; prints one JSON line of measurements."""
+    kind, home, corpus = argv[0], Path(argv[1]), Path(argv[2])
+    from brief.embed import MiniLMEmbedder
+    from brief.ingest.loaders import find_files
+
+    embedder = MiniLMEmbedder()
+    embedder.encode(["warm up the model"])  # model load is not ingest work, for either side
+    files = list(find_files([corpus]))
+    out: dict[str, Any] = {"kind": kind, "files": len(files)}
+    if kind in ("brief", "brief-again"):
+        from brief.library import Library
+
+        library = Library(make_settings(home))
+        library.embedder = embedder
+        _ = library.store  # open the Chroma client and collections outside the timing
+        out["rss_before_mb"] = current_rss_mb()
+        cpu, started = cpu_seconds(), time.perf_counter()
+        report = library.ingest([corpus])
+        out["seconds"] = time.perf_counter() - started
+        out["cpu_seconds"] = cpu_seconds() - cpu
+        out["chunks"] = report.chunks_written
+        out["added"] = report.count("added")
+        out["unchanged"] = report.count("unchanged")
+        out["failed"] = report.count("failed") + report.count("partial")
+        out["articles"] = len(library.store.documents())
+    elif kind == "baseline":
+        from chromadb.config import Settings as ChromaSettings
+        from langchain_chroma import Chroma
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=100)
+        store = Chroma(
+            collection_name="baseline",
+            embedding_function=embedder,
+            persist_directory=str(home / "chroma"),
+            client_settings=ChromaSettings(anonymized_telemetry=False, is_persistent=True),
+            collection_metadata={"hnsw:space": "cosine"},
+        )
+        out["rss_before_mb"] = current_rss_mb()
+        cpu, started = cpu_seconds(), time.perf_counter()
+        chunks = 0
+        for path in files:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            docs = splitter.create_documents([text], metadatas=[{"source": str(path)}])
+            if docs:
+                store.add_documents(docs)
+            chunks += len(docs)
+        out["seconds"] = time.perf_counter() - started
+        out["cpu_seconds"] = cpu_seconds() - cpu
+        out["chunks"] = chunks
+        out["stored"] = store._collection.count()
+    else:
+        raise SystemExit(f"unknown child kind {kind}")
+    out["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(out))
+    return 0
+
+
+class Children:
+    """Runs child processes; kills any still running when the benchmark is interrupted."""
+
+    def __init__(self) -> None:
+        self.running: list[subprocess.Popen] = []
+
+    def run(self, kind: str, home: Path, corpus: Path, cwd: Path, timeout: float) -> dict[str, Any]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
+        env.update(BRIEF_HOME=str(home), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "_child", kind, str(home), str(corpus)],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        self.running.append(process)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            self.running.remove(process)
+        if process.returncode != 0:
+            raise RuntimeError(f"ingest child '{kind}' failed ({process.returncode}):\n{stderr[-3000:]}")
+        return json.loads(stdout.strip().splitlines()[-1])
+
+    def kill_all(self) -> None:
+        for process in list(self.running):
+            if process.poll() is None:
+                process.kill()
+
+
+# ----- chroma server ----------------------------------------------------------------------------------
+
+
+class ChromaServer:
+    """`chroma run` on a free loopback port, in its own process group, stopped by stop()."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+        self._log = None
+
+    def start(self, timeout: float = 90) -> str:
+        chroma = Path(sys.executable).parent / "chroma"
+        if not chroma.exists():
+            raise RuntimeError(f"no chroma executable at {chroma}")
+        port = free_port()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._log = (self.root / "server.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(self.root / "db"), "--port", str(port), "--host", "127.0.0.1"],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(os.environ, ANONYMIZED_TELEMETRY="False"),
+            start_new_session=True,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                tail = (self.root / "server.log").read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"chroma run exited with {self.process.returncode}: {tail}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2) as response:
+                    if response.status == 200:
+                        return self.url
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"chroma run did not answer on {self.url} within {timeout:.0f} s")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=15)
+            except ProcessLookupError:
+                pass
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+# ----- corpus preparation for stand-in stores ------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """A corpus parsed and chunked by brief (no embedding), with stand-in vectors."""
+
+    docs: list[tuple[Any, list[Any]]]  # (DocumentRecord, chunks)
+    vectors: np.ndarray
+    chunks: int
+    parse_seconds: float
+    embed_seconds: float
+
+
+def prepare(corpus: Path, settings: Any, standin: HashedEmbedder) -> Prepared:
+    from brief.ingest.chunking import ChunkingOptions, chunk_article
+    from brief.ingest.loaders import find_files, load_file
+    from brief.ingestion import _record_for, document_id, embedding_text, path_key
+
+    options = ChunkingOptions(settings.chunk_target_tokens, settings.chunk_max_tokens, settings.chunk_overlap_sentences)
+    started = time.perf_counter()
+    docs = []
+    seen: set[str] = set()
+    for path in find_files([corpus]):
+        for article in load_file(path).articles:
+            doc_id = document_id(article)
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+            chunks = chunk_article(article, doc_id, options)
+            docs.append((_record_for(article, doc_id, path_key(path), len(chunks)), chunks))
+    parse_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    vectors = standin.encode([embedding_text(c) for _, chunks in docs for c in chunks])
+    return Prepared(docs, vectors, len(vectors), parse_seconds, time.perf_counter() - started)
+
+
+class _CoalescedUpserts:
+    """Stands in for one of the store's Chroma collections: buffers upsert() calls until flush().
+
+    brief's own begin_document/commit_document code still builds every record and makes
+    every call; only the Chroma round trips are merged (one per collection and phase instead
+    of one per document). Upserts of the same id keep the last value, as Chroma would.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self._rows: dict[str, dict[str, Any]] = {}
+
+    def upsert(self, ids: Sequence[str], **columns: Any) -> None:
+        for j, item_id in enumerate(ids):
+            self._rows[item_id] = {key: (values[j] if values is not None else None) for key, values in columns.items()}
+
+    def flush(self) -> None:
+        if not self._rows:
+            return
+        ids = list(self._rows)
+        keys = {key for row in self._rows.values() for key in row}
+        columns = {key: [self._rows[i].get(key) for i in ids] for key in keys}
+        if "embeddings" in columns:
+            columns["embeddings"] = np.asarray(columns["embeddings"], dtype=np.float32)
+        self._rows = {}
+        batch = 2000
+        for first in range(0, len(ids), batch):
+            part = {key: values[first : first + batch] for key, values in columns.items()}
+            self.real.upsert(ids=ids[first : first + batch], **part)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+@contextlib.contextmanager
+def coalesced(store: Any) -> Iterator[Callable[[], None]]:
+    """Buffer the upserts of every Chroma collection the store holds; yields flush()."""
+    from chromadb.api.models.Collection import Collection
+
+    names = [name for name, value in vars(store).items() if isinstance(value, Collection)]
+    proxies = {name: _CoalescedUpserts(getattr(store, name)) for name in names}
+    for name, proxy in proxies.items():
+        setattr(store, name, proxy)
+
+    def flush() -> None:
+        for proxy in proxies.values():
+            proxy.flush()
+
+    try:
+        yield flush
+    finally:
+        try:
+            flush()
+        finally:
+            for name, proxy in proxies.items():
+                setattr(store, name, proxy.real)
+
+
+def write_store(
+    store: Any, prepared: Prepared, group_chunks: int = 2000, sample_docs: int = 30, limit_chunks: int = 0
+) -> dict[str, float]:
+    """Write a prepared corpus through brief's Store API, then store.rebuild_lexical().
+
+    The first `sample_docs` documents are written one at a time exactly as brief's Ingestor
+    does (begin_document, delete_chunks_of, write_chunks, commit_document), and timed: that
+    is the per-document cost of brief's registry. The rest go in groups of ~group_chunks
+    chunks: begin_document for each document of the group, one write_chunks call, then
+    commit_document for each, with the upserts of each phase coalesced into one Chroma call
+    per collection (see _CoalescedUpserts): at 100k chunks (~15k documents), a Chroma round
+    trip (or two: record and generation token) per document and phase would take longer
+    than the rest of the benchmark.
+    `limit_chunks` (>0) stops after about that many chunks.
+    """
+    t = {
+        "sample_begin": 0.0,
+        "sample_delete": 0.0,
+        "sample_write": 0.0,
+        "sample_commit": 0.0,
+        "begin": 0.0,
+        "write": 0.0,
+        "commit": 0.0,
+    }
+    docs = prepared.docs
+    offset = 0
+    sampled = 0
+    for record, chunks in docs[:sample_docs]:
+        if limit_chunks and offset >= limit_chunks:
+            break
+        marks = [time.perf_counter()]
+        store.begin_document(record)
+        marks.append(time.perf_counter())
+        store.delete_chunks_of(record.doc_id)
+        marks.append(time.perf_counter())
+        store.write_chunks(chunks, prepared.vectors[offset : offset + len(chunks)])
+        marks.append(time.perf_counter())
+        store.commit_document(record)
+        marks.append(time.perf_counter())
+        for key, a, b in zip(
+            ("sample_begin", "sample_delete", "sample_write", "sample_commit"), marks, marks[1:], strict=False
+        ):
+            t[key] += b - a
+        offset += len(chunks)
+        sampled += 1
+    t["sample_docs"] = sampled
+
+    with coalesced(store) as flush_upserts:
+        group: list[tuple[Any, list[Any]]] = []
+
+        def flush() -> None:
+            nonlocal offset
+            if not group:
+                return
+            started = time.perf_counter()
+            for record, _ in group:
+                store.begin_document(record)
+            flush_upserts()  # every record is pending before any of its chunks is written
+            t["begin"] += time.perf_counter() - started
+            chunks = [c for _, cs in group for c in cs]
+            started = time.perf_counter()
+            store.write_chunks(chunks, prepared.vectors[offset : offset + len(chunks)])
+            flush_upserts()
+            t["write"] += time.perf_counter() - started
+            started = time.perf_counter()
+            for record, _ in group:
+                store.commit_document(record)
+            flush_upserts()
+            t["commit"] += time.perf_counter() - started
+            offset += len(chunks)
+            group.clear()
+
+        count = 0
+        for item in docs[sampled:]:
+            if limit_chunks and offset + count >= limit_chunks:
+                break
+            group.append(item)
+            count += len(item[1])
+            if count >= group_chunks:
+                flush()
+                count = 0
+        flush()
+    t["chunks_written"] = offset
+    started = time.perf_counter()
+    store.rebuild_lexical()
+    t["lexical"] = time.perf_counter() - started
+    return t
+
+
+def build_info(prepared: Prepared, t: dict[str, float], total: float) -> dict[str, float]:
+    sampled = int(t["sample_docs"])
+    rest = len(prepared.docs) - sampled
+    per = (lambda key: 1000 * t[key] / sampled) if sampled else (lambda key: float("nan"))
+    return {
+        "chunks": int(t["chunks_written"]),
+        "documents": len(prepared.docs),
+        "parse_chunk_seconds": prepared.parse_seconds,
+        "standin_embed_seconds": prepared.embed_seconds,
+        "store_write_seconds": total,
+        "sample_docs": sampled,
+        "sample_begin_ms_per_doc": per("sample_begin"),
+        "sample_delete_chunks_of_ms_per_doc": per("sample_delete"),
+        "sample_write_chunks_ms_per_doc": per("sample_write"),
+        "sample_commit_ms_per_doc": per("sample_commit"),
+        "coalesced_begin_ms_per_doc": 1000 * t["begin"] / max(1, rest),
+        "coalesced_commit_ms_per_doc": 1000 * t["commit"] / max(1, rest),
+        "write_chunks_per_s": (t["chunks_written"]) / max(t["write"] + t["sample_write"], 1e-9),
+        "rebuild_lexical_seconds": t["lexical"],
+    }
+
+
+def describe_build(info: dict[str, float]) -> str:
+    return (
+        f"one document at a time ({info['sample_docs']} docs): begin {info['sample_begin_ms_per_doc']:.1f}, "
+        f"delete_chunks_of {info['sample_delete_chunks_of_ms_per_doc']:.1f}, "
+        f"write_chunks {info['sample_write_chunks_ms_per_doc']:.1f}, "
+        f"commit {info['sample_commit_ms_per_doc']:.1f} ms/doc; "
+        f"coalesced: begin {info['coalesced_begin_ms_per_doc']:.2f}, "
+        f"commit {info['coalesced_commit_ms_per_doc']:.2f} ms/doc; "
+        f"write_chunks {info['write_chunks_per_s']:.0f} chunks/s; "
+        f"rebuild_lexical {info['rebuild_lexical_seconds']:.1f} s"
+    )
+
+
+# ----- query measurements ----------------------------------------------------------------------------
+
+
+def time_calls(func: Callable[[str], Any], queries: list[str], warmup: int = 3) -> list[float]:
+    for q in queries[:warmup]:
+        func(q)
+    times = []
+    for q in queries:
+        started = time.perf_counter()
+        func(q)
+        times.append((time.perf_counter() - started) * 1000.0)
+    return times
+
+
+def measure_retrieval(library: Any, queries: list[str]) -> dict[str, float]:
+    k = library.settings.top_k
+    times = time_calls(lambda q: library.searcher.search(q, k), queries)
+    store = library.store
+    # Fixed costs a search pays before any ranking (HybridSearcher._search_one): the registry
+    # view (Store.snapshot() where brief has it, else Store.documents()), the check that the
+    # BM25 index is current (Store.lexical()), and the query embedding.
+    registry = store.snapshot if hasattr(store, "snapshot") else store.documents
+    overhead = {
+        "registry": time_calls(lambda _q: registry(), ["x"] * 7, warmup=1),
+        "lexical": time_calls(lambda _q: store.lexical(), ["x"] * 7, warmup=1),
+        "query_encode": time_calls(lambda q: library.searcher.embedder.encode([q]), queries[:10], warmup=1),
+    }
+    return {
+        "p50": percentile(times, 50),
+        "p95": percentile(times, 95),
+        "n": len(times),
+        "overhead_p50_ms": {key: percentile(v, 50) for key, v in overhead.items()},
+    }
+
+
+def describe_overhead(stats: dict[str, Any]) -> str:
+    o = stats["overhead_p50_ms"]
+    return (
+        f"fixed costs: query encode {o['query_encode']:.1f}, registry read {o['registry']:.1f}, "
+        f"store.lexical() {o['lexical']:.1f} ms"
+    )
+
+
+def measure_answers(library: Any, queries: list[str]) -> dict[str, Any]:
+    """Library.ask wall time; the first question is asked once untimed (loads the judge model)."""
+    parts: dict[str, list[float]] = {}
+    declined = 0
+    library.ask(queries[0], backend="extractive")
+    times = []
+    for q in queries[1:]:
+        started = time.perf_counter()
+        answer = library.ask(q, backend="extractive")
+        times.append((time.perf_counter() - started) * 1000.0)
+        declined += int(answer.declined)
+        for key, value in answer.timings_ms.items():
+            parts.setdefault(key, []).append(value)
+    return {
+        "p50": percentile(times, 50),
+        "p95": percentile(times, 95),
+        "n": len(times),
+        "declined": declined,
+        "parts_p50": {k: round(percentile(v, 50), 1) for k, v in parts.items()},
+    }
+
+
+# ----- the benchmark -------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    quick: bool
+    sizes: list[int]
+    ingest_chunks: int
+    ingest_repeats: int
+    only: tuple[str, ...]
+    real_max: int
+    embed_n: int
+    queries: int
+    answers: int
+    answer_size: int
+    server_size: int  # 0: no server
+    server_limit_chunks: int  # 0: the whole store of that size
+
+
+def fmt_size(n: int) -> str:
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+class Bench:
+    def __init__(self, plan: Plan, root: Path) -> None:
+        self.plan = plan
+        self.root = root
+        self.results = Results()
+        self.children = Children()
+        self.server = ChromaServer(root / "server")
+        self._minilm: Any = None
+        self._ingest_home: Path | None = None
+        self._ingest_corpus_chunks = 0
+
+    def tmp(self, name: str) -> Path:
+        path = self.root / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def minilm(self) -> Any:
+        if self._minilm is None:
+            from brief.embed import MiniLMEmbedder
+
+            self._minilm = MiniLMEmbedder()
+            self._minilm.encode(["warm up"])
+        return self._minilm
+
+    def corpus(self, chunks: int) -> tuple[Path, dict[str, Any]]:
+        out = self.root / f"corpus-{chunks}"
+        if not (out / ".manifest.json").exists():
+            info = make_corpus.make_corpus(out, chunks)
+            log(
+                f"corpus {fmt_size(chunks)}: {info.articles} articles, {info.files} files, "
+                f"{info.words:,} words in {info.seconds:.1f} s"
+            )
+        return out, json.loads((out / ".manifest.json").read_text())
+
+    # ----- ingest ---------------------------------------------------------------------------------
+
+    def ingest(self) -> None:
+        r, d = self.results, self.results.data
+        n = self.plan.ingest_chunks
+        corpus, manifest = self.corpus(n)
+        articles = manifest["articles"]
+        cwd = self.tmp("cwd")
+        timeout = 3600
+        # brief and the baseline alternate, each run in a fresh store; the fastest run of each
+        # counts, so that a burst of load from other processes does not decide the comparison.
+        runs: list[tuple[Path, dict[str, Any]]] = []
+        bases: list[dict[str, Any]] = []
+        agains: list[dict[str, Any]] = []
+        for rep in range(self.plan.ingest_repeats):
+            home = self.tmp(f"home-ingest-{n}-{rep}")
+            log(f"ingest: brief, first ingest of the {n}-chunk corpus ({articles} articles), run {rep + 1}")
+            runs.append((home, self.children.run("brief", home, corpus, cwd, timeout)))
+            log("ingest: brief, re-ingest of the unchanged corpus")
+            agains.append(self.children.run("brief-again", home, corpus, cwd, timeout))
+            log(f"ingest: LangChain baseline, run {rep + 1}")
+            bases.append(self.children.run("baseline", self.tmp(f"home-baseline-{n}-{rep}"), corpus, cwd, timeout))
+        home, first = min(runs, key=lambda hr: hr[1]["seconds"])
+        base = min(bases, key=lambda b: b["seconds"])
+        again = min(agains, key=lambda a: a["seconds"])
+        for key, value in (("first", first), ("base", base), ("again", again)):
+            value["peak_rss_mb"] = max(
+                x["peak_rss_mb"] for x in {"first": [v for _, v in runs], "base": bases, "again": agains}[key]
+            )
+        d["ingest_runs_seconds"] = {
+            "brief": [v["seconds"] for _, v in runs],
+            "baseline": [b["seconds"] for b in bases],
+            "reingest": [a["seconds"] for a in agains],
+        }
+        self._ingest_home, self._ingest_corpus_chunks = home, n
+
+        b_cps, l_cps = first["chunks"] / first["seconds"], base["chunks"] / base["seconds"]
+        b_dps, l_dps = articles / first["seconds"], articles / base["seconds"]
+        speedup = b_cps / l_cps
+        reingest = first["seconds"] / again["seconds"]
+        d.update(
+            ingest_corpus={"target_chunks": n, "articles": articles, "files": first["files"]},
+            brief_ingest_seconds=first["seconds"],
+            brief_ingest_chunks=first["chunks"],
+            brief_ingest_chunks_per_s=b_cps,
+            brief_ingest_docs_per_s=b_dps,
+            brief_ingest_peak_rss_mb=first["peak_rss_mb"],
+            brief_ingest_rss_before_mb=first["rss_before_mb"],
+            baseline_ingest_seconds=base["seconds"],
+            baseline_ingest_chunks=base["chunks"],
+            baseline_ingest_chunks_per_s=l_cps,
+            baseline_ingest_docs_per_s=l_dps,
+            baseline_ingest_peak_rss_mb=base["peak_rss_mb"],
+            baseline_ingest_rss_before_mb=base["rss_before_mb"],
+            brief_ingest_cpu_seconds=first["cpu_seconds"],
+            baseline_ingest_cpu_seconds=base["cpu_seconds"],
+            reingest_cpu_seconds=again["cpu_seconds"],
+            # CPU time is less sensitive to other processes on the machine than wall time.
+            ingest_cpu_speedup_vs_baseline=(first["chunks"] / first["cpu_seconds"])
+            / (base["chunks"] / base["cpu_seconds"]),
+            ingest_speedup_vs_baseline=speedup,
+            ingest_docs_speedup_vs_baseline=b_dps / l_dps,
+            reingest_seconds=again["seconds"],
+            reingest_chunks_written=again["chunks"],
+            reingest_unchanged=again["unchanged"],
+            reingest_peak_rss_mb=again["peak_rss_mb"],
+            reingest_speedup=reingest,
+        )
+        label = f"{n}-chunk corpus, {articles} articles, {first['files']} files"
+        if self.plan.ingest_repeats > 1:
+            label += f"; best of {self.plan.ingest_repeats}"
+        r.add(
+            f"ingest brief ({label})",
+            f"{b_cps:.1f} chunks/s ({first['chunks']} chunks), {b_dps:.2f} docs/s, {first['seconds']:.1f} s "
+            f"(cpu {first['cpu_seconds']:.1f} s), peak RSS {first['peak_rss_mb']:.0f} MB",
+        )
+        r.add(
+            "ingest baseline (LangChain splitter 1000/100 + Chroma)",
+            f"{l_cps:.1f} chunks/s ({base['chunks']} chunks), {l_dps:.2f} docs/s, {base['seconds']:.1f} s "
+            f"(cpu {base['cpu_seconds']:.1f} s), peak RSS {base['peak_rss_mb']:.0f} MB",
+        )
+        r.add(
+            "ingest_speedup_vs_baseline (chunks/s)",
+            f"{speedup:.2f}x (docs/s: {b_dps / l_dps:.2f}x; chunks per cpu-s: "
+            f"{d['ingest_cpu_speedup_vs_baseline']:.2f}x)",
+        )
+        r.add(
+            "reingest_speedup (unchanged corpus)",
+            f"{reingest:.1f}x ({again['seconds']:.2f} s, {again['chunks']} chunks written, "
+            f"{again['unchanged']} files unchanged, peak RSS {again['peak_rss_mb']:.0f} MB)",
+            f">= {REINGEST_TARGET:.0f}x",
+            reingest >= REINGEST_TARGET,
+        )
+
+    # ----- embedding -----------------------------------------------------------------------------
+
+    def embedding(self) -> None:
+        from brief.ingest.chunking import ChunkingOptions, chunk_article
+        from brief.ingest.loaders import find_files, load_file
+        from brief.ingestion import document_id, embedding_text
+
+        r, d = self.results, self.results.data
+        n = self.plan.embed_n
+        corpus, _ = self.corpus(max(n + n // 2, 150))
+        options = ChunkingOptions(200, 240, 1)
+        texts: list[str] = []
+        for path in find_files([corpus]):
+            for article in load_file(path).articles:
+                texts += [embedding_text(c) for c in chunk_article(article, document_id(article), options)]
+        texts = texts[:n]
+        model = self.minilm
+        tokens = [model.count_tokens(t) for t in texts]
+        useful = sum(minilm_flops(t) for t in tokens)
+        # What runs: encode sorts by length and pads each batch to its longest member.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        executed = 0.0
+        for s in range(0, len(order), model.batch_size):
+            batch = [tokens[i] for i in order[s : s + model.batch_size]]
+            executed += len(batch) * minilm_flops(max(batch))
+        model.encode(texts[:8])  # warm up
+        best = float("inf")
+        for _ in range(2 if not self.plan.quick else 1):
+            started = time.perf_counter()
+            model.encode(texts)
+            best = min(best, time.perf_counter() - started)
+        cps = len(texts) / best
+        gflops = useful / best / 1e9
+        d.update(
+            embed_chunks=len(texts),
+            embed_mean_tokens=float(np.mean(tokens)),
+            embed_seconds=best,
+            embed_chunks_per_s=cps,
+            embed_gflops=gflops,
+            embed_gflops_executed_padded=executed / best / 1e9,
+            embed_threads=os.cpu_count(),
+        )
+        r.add(
+            f"embed MiniLM int8 ONNX ({len(texts)} chunks, mean {np.mean(tokens):.0f} word pieces)",
+            f"{cps:.1f} chunks/s, {gflops:.1f} GFLOP/s (incl. padding {executed / best / 1e9:.1f})",
+        )
+
+        size = 2048
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((size, size), dtype=np.float32)
+        b = rng.standard_normal((size, size), dtype=np.float32)
+        a @ b
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            a @ b
+            best = min(best, time.perf_counter() - started)
+        matmul = 2 * size**3 / best / 1e9
+        d.update(matmul_gflops=matmul, embed_fraction_of_matmul=gflops / matmul)
+        r.add(
+            f"roofline: numpy float32 matmul {size}x{size} @ {size}x{size}",
+            f"{matmul:.1f} GFLOP/s (MiniLM reaches {100 * gflops / matmul:.0f}% of it)",
+        )
+
+    # ----- queries -------------------------------------------------------------------------------
+
+    def library_for(self, size: int) -> tuple[Any, str, Prepared | None]:
+        """A Library holding a store of about `size` chunks, and how its vectors were made."""
+        from brief.library import Library
+        from brief.store import Store
+
+        if size <= self.plan.real_max:
+            if self._ingest_home is not None and self._ingest_corpus_chunks == size:
+                home = self._ingest_home
+                log(f"query {fmt_size(size)}: reusing the store of the ingest benchmark (MiniLM vectors)")
+            else:
+                corpus, _ = self.corpus(size)
+                home = self.tmp(f"home-real-{size}")
+                library = Library(make_settings(home))
+                library.embedder = self.minilm
+                log(f"query {fmt_size(size)}: ingesting with MiniLM")
+                report = library.ingest([corpus])
+                log(f"query {fmt_size(size)}: {report.summary()}")
+            library = Library(make_settings(home))
+            library.embedder = self.minilm
+            library.judge_embedder = self.minilm
+            return library, "MiniLM", None
+
+        corpus, _ = self.corpus(size)
+        settings = make_settings(self.tmp(f"home-standin-{size}"))
+        standin = HashedEmbedder()
+        prepared = prepare(corpus, settings, standin)
+        log(
+            f"query {fmt_size(size)}: brief parsed+chunked {len(prepared.docs)} articles into "
+            f"{prepared.chunks} chunks in {prepared.parse_seconds:.1f} s; stand-in vectors in "
+            f"{prepared.embed_seconds:.1f} s"
+        )
+        store = Store(settings, HashedEmbedder.name)
+        started = time.perf_counter()
+        timings = write_store(store, prepared)
+        total = time.perf_counter() - started
+        info = build_info(prepared, timings, total)
+        self.results.data.setdefault("store_build", {})[str(size)] = info
+        log(f"query {fmt_size(size)}: store written in {total:.1f} s; {describe_build(info)}")
+        library = Library(settings)
+        library.store = store
+        # Word vectors are seeded by the word itself, so a fresh instance gives the same vectors.
+        library.embedder = HashedEmbedder(charge=self.minilm)
+        library.judge_embedder = self.minilm
+        return library, "hashed stand-in", prepared
+
+    def queries(self) -> None:
+        r, d = self.results, self.results.data
+        plan = self.plan
+        questions = make_corpus.questions(plan.queries + 3, seed=11)
+        answer_questions = make_corpus.questions(plan.answers + 1, seed=23)
+        d.setdefault("retrieve_p50_ms", {})
+        d.setdefault("retrieve_p95_ms", {})
+        d.setdefault("retrieve_vectors", {})
+        d.setdefault("retrieve_store_chunks", {})
+        for size in plan.sizes:
+            library, vectors, prepared = self.library_for(size)
+            chunks = library.store.count_chunks()
+            stats = measure_retrieval(library, questions)
+            key = str(size)
+            d["retrieve_p50_ms"][key] = stats["p50"]
+            d["retrieve_p95_ms"][key] = stats["p95"]
+            d["retrieve_vectors"][key] = vectors
+            d["retrieve_store_chunks"][key] = chunks
+            d.setdefault("retrieve_overhead_p50_ms", {})[key] = stats["overhead_p50_ms"]
+            r.add(
+                f"retrieve {fmt_size(size)} (embedded, {chunks} chunks, vectors: {vectors})",
+                f"p50 {stats['p50']:.1f} ms, p95 {stats['p95']:.1f} ms (n={stats['n']}; {describe_overhead(stats)})",
+                f"p50 <= {RETRIEVE_P50_TARGET_MS:.0f} ms",
+                stats["p50"] <= RETRIEVE_P50_TARGET_MS,
+            )
+            if size == plan.answer_size:
+                answers = measure_answers(library, answer_questions)
+                d.update(
+                    answer_p50_ms=answers["p50"],
+                    answer_p95_ms=answers["p95"],
+                    answer_chunks=chunks,
+                    answer_declined=answers["declined"],
+                    answer_parts_p50_ms=answers["parts_p50"],
+                    answer_vectors=vectors,
+                )
+                parts = ", ".join(f"{k} {v:.0f}" for k, v in answers["parts_p50"].items())
+                r.add(
+                    f"answer {fmt_size(size)} (Library.ask extractive, vectors: {vectors})",
+                    f"p50 {answers['p50']:.0f} ms, p95 {answers['p95']:.0f} ms (n={answers['n']}, "
+                    f"{answers['declined']} declined; p50 parts ms: {parts})",
+                    f"p50 <= {ANSWER_P50_TARGET_MS:.0f} ms",
+                    answers["p50"] <= ANSWER_P50_TARGET_MS,
+                )
+            if size == plan.server_size:
+                self.server_queries(size, library, vectors, prepared, questions)
+            self.add_one_article(library, size, vectors)
+            library = None
+            prepared = None
+            d["query_process_peak_rss_mb"] = peak_rss_mb()
+
+    def add_one_article(self, library: Any, size: int, vectors: str) -> None:
+        """Ingest one new article into the store (the everyday case: a library that grows)."""
+        import random
+
+        folder = self.tmp(f"new-article-{size}")
+        article = make_corpus.make_article(random.Random(990 + size), 999_999)
+        (folder / "new-article.md").write_text(make_corpus.render_markdown(article, random.Random(1)), "utf-8")
+        started = time.perf_counter()
+        report = library.ingest([folder])
+        seconds = time.perf_counter() - started
+        self.results.data.setdefault("add_one_article_seconds", {})[str(size)] = seconds
+        embedder = "MiniLM" if vectors == "MiniLM" else "stand-in + MiniLM cost"
+        self.results.add(
+            f"add 1 article to the {fmt_size(size)} store (embedded; {embedder})",
+            f"{seconds:.2f} s for {report.chunks_written} chunks (includes the BM25 rebuild)",
+        )
+
+    def server_queries(
+        self, size: int, embedded: Any, vectors: str, prepared: Prepared | None, questions: list[str]
+    ) -> None:
+        from brief.library import Library
+        from brief.store import Store
+
+        r, d = self.results, self.results.data
+        log("server: starting chroma run")
+        started = time.perf_counter()
+        url = self.server.start()
+        log(f"server: up at {url} in {time.perf_counter() - started:.1f} s")
+        settings = make_settings(self.tmp(f"home-server-{size}"), chroma_url=url, collection=f"bench{size}")
+        if prepared is None:
+            # A MiniLM store: copy its chunks and vectors as they are, through the Store API.
+            docs_by_id: dict[str, tuple[Any, list[Any]]] = {}
+            source = embedded.store
+            records = source.documents()
+            ids, vecs = [], []
+            for chunk_id, _text, _meta, vector in source.iter_chunks(include_vectors=True):
+                ids.append(chunk_id)
+                vecs.append(vector)
+            chunks = source.get_chunks(ids)
+            by_id = dict(zip(ids, vecs, strict=True))
+            for chunk in chunks:
+                docs_by_id.setdefault(chunk.doc_id, (records[chunk.doc_id], []))[1].append(chunk)
+            docs = [(rec, sorted(cs, key=lambda c: c.index)) for rec, cs in docs_by_id.values()]
+            flat = np.asarray([by_id[c.chunk_id] for _, cs in docs for c in cs], dtype=np.float32)
+            prepared = Prepared(docs, flat, len(flat), 0.0, 0.0)
+            name = embedded.store.embedder_name
+        else:
+            name = HashedEmbedder.name
+        store = Store(settings, name)
+        started = time.perf_counter()
+        timings = write_store(store, prepared, limit_chunks=self.plan.server_limit_chunks)
+        total = time.perf_counter() - started
+        info = build_info(prepared, timings, total)
+        d["server_store_build"] = info
+        log(f"server: {info['chunks']} chunks written in {total:.1f} s; {describe_build(info)}")
+        library = Library(settings)
+        library.store = store
+        library.embedder = embedded.embedder
+        library.judge_embedder = self.minilm
+        stats = measure_retrieval(library, questions)
+        d.update(
+            server_retrieve_p50_ms=stats["p50"],
+            server_retrieve_p95_ms=stats["p95"],
+            server_chunks=store.count_chunks(),
+            server_vectors=vectors,
+            server_overhead_p50_ms=stats["overhead_p50_ms"],
+        )
+        label = f"{store.count_chunks()}-chunk subset" if self.plan.server_limit_chunks else fmt_size(size)
+        r.add(
+            f"retrieve {label} (chroma run server, {store.count_chunks()} chunks, vectors: {vectors})",
+            f"p50 {stats['p50']:.1f} ms, p95 {stats['p95']:.1f} ms (n={stats['n']}; {describe_overhead(stats)})",
+            f"p50 <= {RETRIEVE_P50_TARGET_MS:.0f} ms",
+            stats["p50"] <= RETRIEVE_P50_TARGET_MS,
+        )
+        self.server.stop()
+
+    # ----- all ---------------------------------------------------------------------------------
+
+    def run(self) -> Results:
+        d = self.results.data
+        d.update(
+            quick=self.plan.quick,
+            sizes=self.plan.sizes,
+            cpu_count=os.cpu_count(),
+            python=platform.python_version(),
+            machine=platform.machine(),
+            loadavg_start=list(os.getloadavg()),
+        )
+        started = time.perf_counter()
+        if "ingest" in self.plan.only:
+            self.ingest()
+        if "embed" in self.plan.only:
+            self.embedding()
+        if "query" in self.plan.only:
+            self.queries()
+        d["loadavg_end"] = list(os.getloadavg())
+        d["seconds_total"] = time.perf_counter() - started
+        d["peak_rss_mb"] = {
+            "brief_ingest": d.get("brief_ingest_peak_rss_mb"),
+            "baseline_ingest": d.get("baseline_ingest_peak_rss_mb"),
+            "reingest": d.get("reingest_peak_rss_mb"),
+            "query_process": d.get("query_process_peak_rss_mb"),
+        }
+        return self.results
+
+    def close(self) -> None:
+        self.children.kill_all()
+        self.server.stop()
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
+    parser = argparse.ArgumentParser(description="brief benchmarks (prints one table)")
+    parser.add_argument("--quick", action="store_true", help="small sizes; about a minute on 2 cores")
+    parser.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
+    parser.add_argument("--sizes", help="query corpus sizes in chunks, e.g. 1000,10000,100000")
+    parser.add_argument("--ingest-chunks", type=int, help="corpus size (chunks) for ingest vs baseline")
+    parser.add_argument(
+        "--real-max", type=int, help="sizes up to this use real MiniLM vectors; larger use the hashed stand-in"
+    )
+    parser.add_argument("--repeats", type=int, help="ingest runs of each side, best counts (default 2; quick 1)")
+    parser.add_argument("--no-server", action="store_true", help="skip the chroma run server")
+    parser.add_argument("--only", help="run some benchmarks: any of ingest,embed,query (default: all)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (for debugging)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1000] if quick else [1000, 10000, 100000])
+    ingest_chunks = args.ingest_chunks or (150 if quick else 1000)
+    real_max = args.real_max if args.real_max is not None else (0 if quick else 1000)
+    answer_size = 10000 if 10000 in sizes else min(sizes, key=lambda s: abs(s - 10000))
+    server_size = 0 if args.no_server else (10000 if 10000 in sizes else min(sizes))
+    plan = Plan(
+        quick=quick,
+        sizes=sizes,
+        ingest_chunks=ingest_chunks,
+        ingest_repeats=args.repeats or (1 if quick else 2),
+        only=tuple(args.only.split(",")) if args.only else ("ingest", "embed", "query"),
+        real_max=real_max,
+        embed_n=48 if quick else 256,
+        queries=20 if quick else 50,
+        answers=5 if quick else 15,
+        answer_size=answer_size,
+        server_size=server_size,
+        server_limit_chunks=300 if quick else 0,
+    )
+    return args, plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_child":
+        return child_main(argv[1:])
+    args, plan = parse_args(argv)
+    json_path = args.json.resolve() if args.json else None
+    root = Path(tempfile.mkdtemp(prefix="brief-bench-"))
+    previous_cwd = Path.cwd()
+    os.chdir(root)  # no brief.toml of the caller's folder is read
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    bench = Bench(plan, root)
+    started = time.perf_counter()
+    load = os.getloadavg()
+    log(
+        f"brief benchmarks in {root} ({'quick' if plan.quick else 'full'}; sizes {plan.sizes}; "
+        f"{os.cpu_count()} cores; load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})"
+    )
+    try:
+        results = bench.run()
+    except BaseException:
+        print("benchmark stopped early; results so far:")
+        print(bench.results.table())
+        raise
+    finally:
+        bench.close()
+        os.chdir(previous_cwd)
+        if args.keep:
+            log(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    d = results.data
+    elapsed = time.perf_counter() - started
+    end_load = d["loadavg_end"]
+    print()
+    print(
+        f"brief benchmarks ({'--quick' if plan.quick else 'full'}; sizes {','.join(map(str, plan.sizes))}); "
+        f"{os.cpu_count()} cores; load avg {d['loadavg_start'][0]:.2f} at start, {end_load[0]:.2f} at end; "
+        f"{elapsed:.0f} s"
+    )
+    print(results.table())
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(d, indent=2, default=float) + "\n", encoding="utf-8")
+        print(f"\nwrote {json_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
