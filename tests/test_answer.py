@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,11 +70,15 @@ def assert_well_numbered(answer: dict) -> None:
         assert s["supported"] == bool(s["citations"]) or answer["declined"]
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Any]:
-    """The fixture corpus (11 articles from 9 files) in a library of its own."""
+@pytest.fixture(scope="module", params=["embedded", "server"])
+def library(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Any]:
+    """The fixture corpus (11 articles from 9 files) in a library of its own: every retrieval
+    and answer test runs on the embedded store and again on a real `chroma run` server."""
     home = tmp_path_factory.mktemp("answer") / "home"
-    lib = isolated_library(home, embedder, [ARTICLES], backend="extractive")
+    store: dict[str, Any] = {}
+    if request.param == "server":
+        store = {"chroma_url": request.getfixturevalue("chroma_server"), "collection": f"t{uuid.uuid4().hex[:10]}"}
+    lib = isolated_library(home, embedder, [ARTICLES], backend="extractive", **store)
     assert len(lib.documents()) == 11
     yield lib
 
@@ -82,6 +87,14 @@ def library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator
 def seed_library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("seed") / "home"
     yield isolated_library(home, embedder, [CORPUS], backend="extractive")
+
+
+def store_env(library: Any) -> dict[str, str]:
+    """Environment that points the CLI at the same store as `library` (embedded or server)."""
+    settings = library.settings
+    if not settings.chroma_url:
+        return {}
+    return {"BRIEF_CHROMA_URL": settings.chroma_url, "BRIEF_COLLECTION": settings.collection}
 
 
 def doc_by_title(library: Any, prefix: str) -> Any:
@@ -215,7 +228,7 @@ def test_unknown_filters_raise_filter_error_naming_them(library: Any) -> None:
 
 def test_cli_json_contract(library: Any, tmp_path: Path) -> None:
     question = "When did Veridia begin filling the Tessaly reservoir, and how full was it at the start of March 2025?"
-    result = run_cli("ask", question, "--json", home=library.settings.home, cwd=tmp_path)
+    result = run_cli("ask", question, "--json", home=library.settings.home, cwd=tmp_path, extra_env=store_env(library))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     data = json.loads(result.stdout)  # exactly one JSON object, nothing else on stdout
@@ -261,7 +274,7 @@ def test_cli_filters_and_unknown_source(library: Any, tmp_path: Path) -> None:
     ok = run_cli(
         "ask", "What pay rise did the deal that ended the Port Calloway strike give dockworkers?",
         "--source", "Harbour Gazette", "--json",
-        home=library.settings.home, cwd=tmp_path,
+        home=library.settings.home, cwd=tmp_path, extra_env=store_env(library),
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
@@ -271,7 +284,7 @@ def test_cli_filters_and_unknown_source(library: Any, tmp_path: Path) -> None:
 
     bad = run_cli(
         "ask", "What pay deal ended the strike?", "--source", "Nonexistent Times", "--json",
-        home=library.settings.home, cwd=tmp_path,
+        home=library.settings.home, cwd=tmp_path, extra_env=store_env(library),
     )  # fmt: skip
     assert bad.returncode == 1
     assert bad.stdout == ""
