@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from brief.generate.attribution import find_speaker, same_speaker
 from brief.generate.base import Generator, neutralize_markers
 from brief.generate.chat import ChatGenerator, GenerationError
 from brief.generate.sentence_pool import DATE_CUE, SentencePool
-from brief.prompts import format_sources, load_prompt, new_fence
+from brief.prompts import format_sources, new_fence
 from brief.retrieve import HybridSearcher, SearchFilters
 from brief.types import Brief, BriefItem, BriefSection, BriefSource, Passage
 
@@ -249,19 +248,16 @@ class ReportWriter:
         for i, p in enumerate(passages):
             groups.setdefault(p.chunk.doc_id, []).append(i)
         notes = []
-        mapper = load_prompt(generator.prompts_dir, "brief_map") | generator.llm
         for number, members in enumerate(groups.values(), start=1):
             say(f"reading source group {number}/{len(groups)}")
             sources = format_sources(passages, fence, only=members)
-            message = _invoke(mapper, {"topic": topic, "sources": sources, "fence": fence}, generator)
-            notes.append(str(message.content).strip())
+            notes.append(generator.complete("brief_map", {"topic": topic, "sources": sources, "fence": fence}).strip())
         all_sources = format_sources(passages, fence)
         picks: dict[str, list[_Picked]] = {}
         for key, title, _ in SECTIONS:
             say(f"writing {title.lower()}")
-            writer = load_prompt(generator.prompts_dir, f"brief_{key}") | generator.llm
             inputs = {"topic": topic, "notes": "\n".join(notes), "sources": all_sources, "fence": fence}
-            text = str(_invoke(writer, inputs, generator).content)
+            text = generator.complete(f"brief_{key}", inputs)
             lines = [ln.strip(" -*•\t") for ln in text.splitlines() if ln.strip(" -*•\t")]
             items = []
             for line in lines:
@@ -392,15 +388,6 @@ def _is_statement(text: str) -> bool:
     return not (_QUESTION_MARK.search(stripped) or stripped.endswith(":"))
 
 
-def _invoke(chain: Any, inputs: dict[str, str], generator: ChatGenerator) -> Any:
-    from brief.generate.chat import describe_llm_error
-
-    try:
-        return chain.invoke(inputs)
-    except Exception as exc:  # noqa: BLE001 - any client failure becomes GenerationError
-        raise GenerationError(describe_llm_error(exc, generator.label)) from exc
-
-
 def _title_for(topic: str) -> str:
     topic = topic.strip().rstrip("?.!")
     return f"Brief: {topic[:1].upper()}{topic[1:]}" if topic else "Brief"
@@ -408,8 +395,3 @@ def _title_for(topic: str) -> str:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
-
-
-def default_output_name(topic: str, suffix: str) -> Path:
-    slug = re.sub(r"[^a-z0-9]+", "-", topic.lower()).strip("-")[:60] or "brief"
-    return Path(f"{slug}{suffix}")

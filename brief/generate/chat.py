@@ -36,16 +36,19 @@ class ChatGenerator:
         fence = new_fence()
         return {"question": question, "sources": format_sources(passages, fence), "fence": fence}
 
+    def complete(self, prompt: str, inputs: dict[str, str]) -> str:
+        """The model's reply to the prompt file PROMPT; any client failure is a GenerationError."""
+        chain = load_prompt(self.prompts_dir, prompt) | self.llm
+        try:
+            return str(chain.invoke(inputs).content)
+        except Exception as exc:  # noqa: BLE001 - any client failure becomes GenerationError
+            raise GenerationError(describe_llm_error(exc, self.label)) from exc
+
     def generate(self, question: str, passages: list[Passage], history: History) -> Draft:
         if not passages:
             return Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
-        chain = load_prompt(self.prompts_dir, "answer") | self.llm
         inputs = self._inputs(question, passages)
-        try:
-            message = chain.invoke(inputs)
-        except Exception as exc:  # noqa: BLE001 - any client failure becomes GenerationError
-            raise GenerationError(describe_llm_error(exc, self.label)) from exc
-        return self._draft(str(message.content), inputs["fence"])
+        return self._draft(self.complete("answer", inputs), inputs["fence"])
 
     def stream(self, question: str, passages: list[Passage], history: History) -> Iterator[str | Draft]:
         if not passages:
@@ -69,12 +72,8 @@ class ChatGenerator:
     def standalone_question(self, question: str, history: History) -> str:
         if not history:
             return question
-        chain = load_prompt(self.prompts_dir, "condense") | self.llm
-        try:
-            message = chain.invoke({"question": question, "history": format_history(history)})
-        except Exception as exc:  # noqa: BLE001
-            raise GenerationError(describe_llm_error(exc, self.label)) from exc
-        rewritten = str(message.content).strip().splitlines()[0].strip() if str(message.content).strip() else ""
+        reply = self.complete("condense", {"question": question, "history": format_history(history)}).strip()
+        rewritten = reply.splitlines()[0].strip() if reply else ""
         # A weak model may answer instead of rewriting; keep the original words in the query.
         return rewritten if 3 <= len(rewritten) <= 400 else question
 
