@@ -333,7 +333,8 @@ def _library_for(corpus: str, settings: Any, library_cls: Any) -> Any:
     folder = Path(corpus)
     if not folder.exists():
         raise QuestionFileError(f"the corpus '{corpus}' named in a question file does not exist")
-    key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    # One isolated store per corpus and embedding model: switching models must not hit an old one.
+    key = hashlib.sha1(f"{folder.resolve()}|{settings.embedder_name()}".encode()).hexdigest()[:10]
     isolated = settings.model_copy(
         update={"home": settings.home / "eval" / key, "chroma_url": None, "collection": "eval"}
     )

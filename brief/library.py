@@ -54,7 +54,9 @@ class Library:
     @cached_property
     def judge_embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
         """Citation checks compare meanings with the bundled model: local, fast, deterministic."""
-        return self.embedder if isinstance(self.embedder, MiniLMEmbedder) else MiniLMEmbedder()
+        if isinstance(self.embedder, MiniLMEmbedder):
+            return self.embedder
+        return MiniLMEmbedder.from_settings(self.settings)
 
     def generator(self, backend: str = "auto") -> Generator:
         """The generator for a backend ('auto' follows the settings), created once."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Words after which a period does not end a sentence.
@@ -89,6 +90,7 @@ def content_words(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
 
 
+@functools.lru_cache(maxsize=1 << 17)  # a news vocabulary repeats: most words are seen before
 def stem(word: str) -> str:
     """A tiny suffix stripper: enough to match 'sanctions'/'sanctioned'/'sanction'."""
     word = word.replace("’", "'")

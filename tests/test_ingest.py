@@ -24,8 +24,8 @@ from conftest import (
 )
 
 from brief.cli import main
-from brief.embed import MiniLMEmbedder
 from brief.ingestion import path_key
+from brief.settings import minilm_name
 from brief.store import EmbedderMismatch, Store
 
 SEED_TITLE = "New US sanctions will push Pakistan toward China"
@@ -197,7 +197,7 @@ def test_embedder_mismatch(settings_factory, embedder, tmp_path: Path) -> None:
     assert "openai:text-embedding-3-small" in message
     assert "BRIEF_EMBEDDER" in message and "BRIEF_COLLECTION" in message
     # The right model still opens it.
-    assert len(Store(settings, MiniLMEmbedder.name).documents()) == 3
+    assert len(Store(settings, minilm_name(quantized=True)).documents()) == 3
 
 
 # ----- crash safety ------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def test_crash_mid_ingest_is_repaired(settings_factory, embedder, tmp_path: Path
     doc_id, total = crash_while_writing(target, settings.home)
     assert total > 2
 
-    store = Store(settings, MiniLMEmbedder.name)
+    store = Store(settings, minilm_name(quantized=True))
     assert store.document_statuses() == {doc_id: "pending"}
     assert store.documents() == {}  # readers never see a half-written document
     assert len(store.chunk_ids_of(doc_id)) == 2
@@ -327,7 +327,7 @@ def test_crash_mid_remove_is_finished_later(settings_factory, embedder, tmp_path
         timeout=120,
     )
     assert result.returncode == 3, result.stderr
-    store = Store(settings, MiniLMEmbedder.name)
+    store = Store(settings, minilm_name(quantized=True))
     assert store.document_statuses()[victim.doc_id] == "deleting"
     assert victim.doc_id not in store.documents()  # already invisible to readers
     assert len(store.chunk_ids_of(victim.doc_id)) == victim.chunks
@@ -372,7 +372,7 @@ def test_cli_ingest_docs_status_rm(tmp_path: Path, article_dir: Path, expected: 
     assert info["store"] == "embedded"
     assert info["location"] == str(home / "chroma")
     assert info["collection"] == "brief"
-    assert info["embedder"] == "minilm:all-MiniLM-L6-v2-int8"
+    assert info["embedder"] == "minilm:all-MiniLM-L6-v2-int8-dynamic"
     assert (info["documents"], info["chunks"], info["stored_chunks"]) == (12, chunks, chunks)
     assert "afgazad.com" in info["sources"] and "Coastline Wire" in info["sources"]
 
@@ -417,7 +417,7 @@ def test_cli_update_and_prune(tmp_path: Path) -> None:
         "Port Calloway Strike Ends After 17 Days With 9 Percent Pay Deal",
     ]
     assert report["pruned"][0] not in {d["doc_id"] for d in docs}
-    store = Store(_settings(home), MiniLMEmbedder.name)
+    store = Store(_settings(home), minilm_name(quantized=True))
     assert_store_consistent(store)
     assert any("3,300 dockworkers" in text for _, text, _, _ in store.iter_chunks())
     assert not any("3,200 dockworkers" in text for _, text, _, _ in store.iter_chunks())

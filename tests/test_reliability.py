@@ -24,13 +24,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from brief import cli
-from brief.embed import MiniLMEmbedder
 from brief.generate.base import DECLINE_TEXT
 from brief.ingest.loaders import LoadError, LoadResult, find_files, load_file
 from brief.ingestion import document_id, path_key
 from brief.lexical import LexicalIndex
 from brief.library import Library
-from brief.settings import Settings
+from brief.settings import Settings, minilm_name
 from brief.store import Store
 from brief.text import clean_question
 from brief.types import Answer, Article
@@ -286,7 +285,7 @@ TRIALS = 20
 def open_store(home: Path) -> Iterator[Store]:
     """A store opened for this check only: its Chroma client is closed afterwards, so that the next
     writer process never races a client of this process."""
-    store = Store(Settings(home=home), MiniLMEmbedder.name)
+    store = Store(Settings(home=home), minilm_name(quantized=True))
     try:
         yield store
     finally:

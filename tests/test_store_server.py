@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 from conftest import copy_small_set, free_port, ingest_update_remove_flow, make_library, run_cli
 
-from brief.embed import MiniLMEmbedder
+from brief.settings import minilm_name
 from brief.store import Store, StoreError
 
 pytestmark = pytest.mark.server
@@ -22,7 +22,7 @@ def collection() -> str:
 def test_flow_against_a_chroma_server(settings_factory, embedder, chroma_server: str, tmp_path: Path) -> None:
     settings = settings_factory(chroma_url=chroma_server, collection=collection())
     ingest_update_remove_flow(settings, embedder, tmp_path / "src")
-    store = Store(settings, MiniLMEmbedder.name)
+    store = Store(settings, minilm_name(quantized=True))
     assert store.location == chroma_server
     # Nothing was stored locally: the chunks live on the server.
     assert not (settings.home / "chroma").exists()
@@ -69,7 +69,7 @@ def test_server_down_raises_store_error(settings_factory) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     settings = settings_factory(chroma_url=url, collection=collection())
     with pytest.raises(StoreError) as info:
-        Store(settings, MiniLMEmbedder.name)
+        Store(settings, minilm_name(quantized=True))
     message = str(info.value)
     assert url in message
     assert "chroma run" in message and "BRIEF_CHROMA_URL" in message
