@@ -181,19 +181,18 @@ class Ingestor:
         return written
 
     def _write(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
-        """Embed the queued documents together, then write each one pending -> chunks -> ready."""
+        """Embed the queued documents together, then write them as one group (pending -> chunks -> ready)."""
         if not pending:
             return 0
         all_chunks = [c for _, chunks in pending for c in chunks]
         vectors = self.embedder.encode([embedding_text(c) for c in all_chunks])
-        offset = 0
+        batch, offset = [], 0
         for record, chunks in pending:
-            self.store.begin_document(record)
-            self.store.delete_chunks_of(record.doc_id)  # leftovers of an interrupted run
-            self.store.write_chunks(chunks, vectors[offset : offset + len(chunks)])
-            self.store.commit_document(record)
-            known[record.doc_id] = record
+            batch.append((record, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
+        self.store.write_documents(batch)
+        for record, _ in pending:
+            known[record.doc_id] = record
         pending.clear()
         return len(all_chunks)
 
