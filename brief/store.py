@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,6 +35,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 READY, PENDING, DELETING = "ready", "pending", "deleting"
 _PAGE = 2000
+_DOCS_PER_FETCH = 200  # doc ids per `$in` filter when fetching new documents' chunks
 # A pending record from another host is considered abandoned after this long.
 STALE_PENDING_SECONDS = 15 * 60
 
@@ -105,6 +107,7 @@ class Store:
         # Per-machine caches derived from this store (never the truth: always re-checkable).
         self.cache_dir = settings.home / "cache" / key
         self._lexical: LexicalIndex | None = None
+        self._lexical_lock = threading.Lock()
         self._snapshot: RegistrySnapshot | None = None
 
     # ----- document registry -------------------------------------------------------------
@@ -159,7 +162,6 @@ class Store:
     def commit_document(self, record: DocumentRecord) -> None:
         """Make a fully written document visible (status ready)."""
         self._put_records([record], READY)
-        self._lexical = None
 
     def update_paths(self, record: DocumentRecord) -> None:
         self._put_records([record], READY)
@@ -181,7 +183,6 @@ class Store:
         if chunks:
             self.write_chunks(chunks, np.concatenate([v for _, doc_chunks, v in batch if len(doc_chunks)]))
         self._put_records(records, READY)
-        self._lexical = None
 
     def _put_records(self, records: Sequence[DocumentRecord], status: str) -> None:
         metas: list[dict[str, Any]] = []
@@ -211,20 +212,20 @@ class Store:
         self.delete_chunks_of(doc_id)
         self._call(lambda: self._docs.delete(ids=[doc_id]))
         self._bump_generation()
-        self._lexical = None
 
     def repair(self) -> list[str]:
         """Finish interrupted writes: remove pending/deleting documents whose writer is gone."""
         repaired = []
-        result = self._call(lambda: self._docs.get(include=["metadatas"]))
+        # Only unfinished records: reading every record costs ~1 s at 15k documents.
+        unfinished = {"status": {"$in": [PENDING, DELETING]}}
+        result = self._call(lambda: self._docs.get(where=unfinished, include=["metadatas"]))
         for doc_id, meta in zip(result["ids"], result["metadatas"] or [], strict=False):
-            if meta.get("status", READY) != READY and _writer_is_gone(meta):
+            if _writer_is_gone(meta):
                 self.delete_chunks_of(doc_id)
                 self._call(lambda d=doc_id: self._docs.delete(ids=[d]))
                 repaired.append(doc_id)
         if repaired:
             self._bump_generation()
-            self._lexical = None
         return repaired
 
     # ----- chunks ---------------------------------------------------------------------------
@@ -303,31 +304,60 @@ class Store:
     # ----- lexical index ----------------------------------------------------------------------
 
     def lexical(self, snapshot: RegistrySnapshot | None = None) -> LexicalIndex:
-        """The BM25 index for the current ready documents, rebuilt from Chroma when stale."""
-        fingerprint = (snapshot or self.snapshot()).fingerprint
-        if self._lexical is not None and self._lexical.fingerprint == fingerprint:
-            return self._lexical
-        saved = LexicalIndex.load(self._lexical_dir)
-        if saved is not None and saved.fingerprint == fingerprint:
-            self._lexical = saved
-            return saved
-        self._lexical = self.rebuild_lexical(fingerprint)
-        return self._lexical
+        """The BM25 index for the current ready documents, brought up to date when stale."""
+        snapshot = snapshot or self.snapshot()
+        current = self._lexical
+        if current is not None and current.fingerprint == snapshot.fingerprint:
+            return current
+        if current is None:  # first use in this process: start from what was saved
+            current = LexicalIndex.load(self._lexical_dir)
+            if current is not None and current.fingerprint == snapshot.fingerprint:
+                self._lexical = current
+                return current
+        with self._lexical_lock:
+            if self._lexical is not None and self._lexical.fingerprint == snapshot.fingerprint:
+                return self._lexical  # another thread just did it
+            index = self._updated_lexical(current, snapshot)
+            with contextlib.suppress(OSError):
+                index.save(self._lexical_dir)
+            self._lexical = index
+        return index
 
-    def rebuild_lexical(self, fingerprint: str | None = None) -> LexicalIndex:
-        fingerprint = fingerprint or self.fingerprint()
-        ready = set(self.snapshot().documents)
+    def _updated_lexical(self, base: LexicalIndex | None, snapshot: RegistrySnapshot) -> LexicalIndex:
+        if base is None:
+            return self.rebuild_lexical(snapshot)
+        ready = snapshot.documents
+        versions = {d: _doc_version(r) for d, r in ready.items()}
+        indexed = base.indexed_documents()
+        if len(indexed - set(ready)) > len(ready):
+            return self.rebuild_lexical(snapshot)  # mostly stale: a fresh vocabulary is worth it
+        # Chunks never change under a doc id and version: only new documents are fetched.
+        valid = {d for d in indexed if d in versions and base.versions.get(d) == versions[d]}
+        added = sorted(set(ready) - valid)
+        ids, texts, metas = [], [], []
+        for start in range(0, len(added), _DOCS_PER_FETCH):
+            group = added[start : start + _DOCS_PER_FETCH]
+            page = self._call(
+                lambda g=group: self._chunks.get(where={"doc_id": {"$in": g}}, include=["documents", "metadatas"])
+            )
+            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+                ids.append(chunk_id)
+                texts.append(_lexical_text(text, meta))
+                metas.append(meta)
+        return base.updated(snapshot.fingerprint, valid, ids, texts, metas, versions)
+
+    def rebuild_lexical(self, snapshot: RegistrySnapshot | None = None) -> LexicalIndex:
+        """The BM25 index built from every ready chunk in Chroma."""
+        snapshot = snapshot or self.snapshot()
+        ready = set(snapshot.documents)
         ids, texts, metas = [], [], []
         for chunk_id, text, meta, _ in self.iter_chunks():
             if meta.get("doc_id") in ready:
                 ids.append(chunk_id)
-                # Title and section make a passage findable by what the article is about.
-                texts.append(f"{meta.get('title', '')}\n{meta.get('section', '')}\n{text}")
+                texts.append(_lexical_text(text, meta))
                 metas.append(meta)
-        index = LexicalIndex.build(fingerprint, ids, texts, metas)
-        with contextlib.suppress(OSError):
-            index.save(self._lexical_dir)
-        self._lexical = index
+        index = LexicalIndex.build(snapshot.fingerprint, ids, texts, metas)
+        index.versions = {d: _doc_version(r) for d, r in snapshot.documents.items()}
         return index
 
     # ----- writers' lock and helpers ----------------------------------------------------------
@@ -431,6 +461,15 @@ def _record_from_meta(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         chars=int(meta.get("chars", 0)),
         ingested_at=str(meta.get("ingested_at", "")),
     )
+
+
+def _doc_version(record: DocumentRecord) -> str:
+    return f"{record.chunks}|{record.ingested_at}"
+
+
+def _lexical_text(text: str, meta: dict) -> str:
+    # Title and section make a passage findable by what the article is about.
+    return f"{meta.get('title', '')}\n{meta.get('section', '')}\n{text}"
 
 
 def _chunk_from_row(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:

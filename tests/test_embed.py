@@ -42,9 +42,7 @@ def test_vectors_are_unit_length_and_in_input_order(embedder: MiniLMEmbedder, ch
         assert np.array_equal(vectors[i], embedder.encode([chunk_texts[i]])[0])
 
 
-def test_a_text_has_one_vector_whatever_it_is_embedded_with(
-    embedder: MiniLMEmbedder, chunk_texts: list[str]
-) -> None:
+def test_a_text_has_one_vector_whatever_it_is_embedded_with(embedder: MiniLMEmbedder, chunk_texts: list[str]) -> None:
     """Dynamic quantization scales per run; one text per run keeps vectors reproducible."""
     alone = embedder.encode([chunk_texts[3]])[0]
     crowd = embedder.encode([chunk_texts[40], "Short.", chunk_texts[3], chunk_texts[7] * 3])
@@ -101,7 +99,10 @@ def test_single_worker_gives_the_same_vectors(embedder: MiniLMEmbedder, chunk_te
     assert np.array_equal(single.encode(chunk_texts[:6]), embedder.encode(chunk_texts[:6]))
 
 
-_BUILD = "import sys; from pathlib import Path; from brief.onnx_model import quantized_minilm_path as q; print(q(Path(sys.argv[1])))"
+_BUILD = (
+    "import sys; from pathlib import Path; from brief.onnx_model import quantized_minilm_path as q; "
+    "print(q(Path(sys.argv[1])))"
+)
 
 
 def test_derived_model_is_built_once_and_atomically(tmp_path: Path) -> None:
