@@ -146,3 +146,38 @@ def test_document_written_again_with_other_chunks_is_reindexed(settings_factory,
     small.ingest([folder])
     assert small.store.documents()[doc].chunks > sum(1 for c in before if c.startswith(doc))
     assert_store_consistent(small.store)
+
+
+def test_registry_read_is_shared_through_its_generation(
+    settings_factory, embedder, tmp_path: Path, monkeypatch
+) -> None:
+    """A new process reuses the registry another one read at the same generation; any write
+    makes it read Chroma again; a damaged cache file is ignored."""
+    from brief.store import Store
+
+    settings = settings_factory()
+    library = make_library(settings, embedder)
+    folder = copy_small_set(tmp_path / "src")
+    library.ingest([folder])
+    expected = library.store.documents()
+
+    def no_read(*_args, **_kwargs):
+        raise AssertionError("the registry was read from Chroma")
+
+    fresh = Store(settings, embedder.name)
+    monkeypatch.setattr(fresh, "_read_records", no_read)
+    assert fresh.documents() == expected
+    monkeypatch.undo()
+
+    cache = fresh.cache_dir / "registry.json"
+    old_generation = cache.read_bytes()
+    shutil.copy(ARTICLES / "central-bank-rate-hike.md", folder)
+    library.ingest([folder])
+    cache.write_bytes(old_generation)  # as if no process had read the registry since the write
+    reads: list[int] = []
+    stale = Store(settings, embedder.name)
+    real_read = stale._read_records
+    monkeypatch.setattr(stale, "_read_records", lambda statuses: reads.append(1) or real_read(statuses))
+    assert len(stale.documents()) == 4 and reads == [1]  # the old file is not trusted
+    cache.write_text('{"generation": "' + stale.generation() + '", "records": [{"doc_id": 1}]}')
+    assert len(Store(settings, embedder.name).documents()) == 4  # a damaged file is ignored
