@@ -53,6 +53,8 @@ class MiniLMEmbedder(Embeddings):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._cache_dir = cache_dir or default_model_cache()
         self._lock = threading.Lock()
+        self._sessions: queue.SimpleQueue | None = None
+        self._executor: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MiniLMEmbedder:
@@ -71,8 +73,7 @@ class MiniLMEmbedder(Embeddings):
         tokenizer.no_padding()  # one text per run: nothing to pad to
         return tokenizer
 
-    @cached_property
-    def _sessions(self) -> queue.SimpleQueue:
+    def _open_sessions(self) -> queue.SimpleQueue:
         """`workers` sessions; a run borrows one, so concurrent callers never share one."""
         import onnxruntime as ort
 
@@ -90,20 +91,25 @@ class MiniLMEmbedder(Embeddings):
             pool.put(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))
         return pool
 
-    @cached_property
-    def _executor(self) -> ThreadPoolExecutor:
-        # onnxruntime releases the GIL while it runs, so threads give real parallelism.
-        return ThreadPoolExecutor(self.workers, thread_name_prefix="brief-embed")
+    def _ensure_started(self) -> None:
+        """Open the sessions and the thread pool once, even when many threads ask at once."""
+        if self._sessions is not None:
+            return
+        with self._lock:
+            if self._sessions is None:
+                sessions = self._open_sessions()
+                # onnxruntime releases the GIL while it runs, so threads give real parallelism.
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="brief-embed")
+                self._sessions = sessions
 
     @contextmanager
     def _session(self) -> Iterator[object]:
-        with self._lock:  # building the pool once, even when many threads ask at the same time
-            sessions = self._sessions
-        session = sessions.get()
+        sessions = self._sessions  # opened by encode() before any run
+        session = sessions.get()  # type: ignore[union-attr]
         try:
             yield session
         finally:
-            sessions.put(session)
+            sessions.put(session)  # type: ignore[union-attr]
 
     @cached_property
     def _counting_tokenizer(self):  # type: ignore[no-untyped-def]
@@ -125,6 +131,7 @@ class MiniLMEmbedder(Embeddings):
         # The tokenizer rejects lone surrogates (undecodable bytes smuggled in by a shell).
         clean = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]
         ids = [np.asarray(e.ids, dtype=np.int64) for e in self._tokenizer.encode_batch(clean)]
+        self._ensure_started()
         out = np.empty((len(ids), self.dim), dtype=np.float32)
         if len(ids) == 1 or self.workers == 1:
             for i, row in enumerate(ids):
@@ -132,7 +139,8 @@ class MiniLMEmbedder(Embeddings):
             return out
         # Longest first, so that no worker is left with one long text at the end.
         order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-        for i, vector in zip(order, self._executor.map(self._embed_one, [ids[i] for i in order]), strict=True):
+        vectors = self._executor.map(self._embed_one, [ids[i] for i in order])  # type: ignore[union-attr]
+        for i, vector in zip(order, vectors, strict=True):
             out[i] = vector
         return out
 

@@ -83,9 +83,16 @@ class LexicalIndex:
     # ----- building ----------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, fingerprint: str, chunk_ids: list[str], texts: list[str], metadatas: list[dict]) -> LexicalIndex:
+    def build(
+        cls,
+        fingerprint: str,
+        chunk_ids: list[str],
+        texts: list[str],
+        metadatas: list[dict],
+        versions: dict[str, str] | None = None,
+    ) -> LexicalIndex:
         empty = cls(fingerprint, [], [], [], [], [], np.zeros(0, np.int32), np.zeros(1, np.int64))
-        return empty.updated(fingerprint, (), chunk_ids, texts, metadatas)
+        return empty.updated(fingerprint, (), chunk_ids, texts, metadatas, versions)
 
     def updated(
         self,

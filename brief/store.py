@@ -69,6 +69,12 @@ class RegistrySnapshot:
         return digest.hexdigest()
 
     @cached_property
+    def versions(self) -> dict[str, str]:
+        """doc id -> its version (chunk count and ingest time): a document deleted and written
+        again gets a new one, so an index of the old chunks is known to be stale."""
+        return {d: f"{r.chunks}|{r.ingested_at}" for d, r in self.documents.items()}
+
+    @cached_property
     def chunks(self) -> int:
         return sum(d.chunks for d in self.documents.values())
 
@@ -189,10 +195,6 @@ class Store:
     def begin_document(self, record: DocumentRecord) -> None:
         """Announce a document about to be written (status pending)."""
         self._put_records([record], PENDING)
-
-    def commit_document(self, record: DocumentRecord) -> None:
-        """Make a fully written document visible (status ready)."""
-        self._put_records([record], READY)
 
     def update_paths(self, record: DocumentRecord) -> None:
         self._put_records([record], READY)
@@ -356,15 +358,14 @@ class Store:
 
     def _updated_lexical(self, base: LexicalIndex | None, snapshot: RegistrySnapshot) -> LexicalIndex:
         if base is None:
-            return self.rebuild_lexical(snapshot)
-        ready = snapshot.documents
-        versions = {d: _doc_version(r) for d, r in ready.items()}
+            return self._built_lexical(snapshot)
+        versions = snapshot.versions
         indexed = base.indexed_documents()
-        if len(indexed - set(ready)) > len(ready):
-            return self.rebuild_lexical(snapshot)  # mostly stale: a fresh vocabulary is worth it
+        if len(indexed - set(versions)) > len(versions):
+            return self._built_lexical(snapshot)  # mostly stale: a fresh vocabulary is worth it
         # Chunks never change under a doc id and version: only new documents are fetched.
         valid = {d for d in indexed if d in versions and base.versions.get(d) == versions[d]}
-        added = sorted(set(ready) - valid)
+        added = sorted(set(versions) - valid)
         ids, texts, metas = [], [], []
         for start in range(0, len(added), _DOCS_PER_FETCH):
             group = added[start : start + _DOCS_PER_FETCH]
@@ -377,9 +378,8 @@ class Store:
                 metas.append(meta)
         return base.updated(snapshot.fingerprint, valid, ids, texts, metas, versions)
 
-    def rebuild_lexical(self, snapshot: RegistrySnapshot | None = None) -> LexicalIndex:
+    def _built_lexical(self, snapshot: RegistrySnapshot) -> LexicalIndex:
         """The BM25 index built from every ready chunk in Chroma."""
-        snapshot = snapshot or self.snapshot()
         ready = set(snapshot.documents)
         ids, texts, metas = [], [], []
         for chunk_id, text, meta, _ in self.iter_chunks():
@@ -387,9 +387,7 @@ class Store:
                 ids.append(chunk_id)
                 texts.append(_lexical_text(text, meta))
                 metas.append(meta)
-        index = LexicalIndex.build(snapshot.fingerprint, ids, texts, metas)
-        index.versions = {d: _doc_version(r) for d, r in snapshot.documents.items()}
-        return index
+        return LexicalIndex.build(snapshot.fingerprint, ids, texts, metas, snapshot.versions)
 
     # ----- writers' lock and helpers ----------------------------------------------------------
 
@@ -492,10 +490,6 @@ def _record_from_meta(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         chars=int(meta.get("chars", 0)),
         ingested_at=str(meta.get("ingested_at", "")),
     )
-
-
-def _doc_version(record: DocumentRecord) -> str:
-    return f"{record.chunks}|{record.ingested_at}"
 
 
 def _lexical_text(text: str, meta: dict) -> str:

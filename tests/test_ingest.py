@@ -232,7 +232,7 @@ _CRASH = textwrap.dedent(
     part = chunks[:2]
     store.write_chunks(part, embedder.encode([embedding_text(c) for c in part]))
     print(doc_id, len(chunks), flush=True)
-    os._exit(3)  # die before commit_document, without any cleanup
+    os._exit(3)  # die before the record is marked ready, without any cleanup
     """
 )
 

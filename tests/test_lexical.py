@@ -92,8 +92,9 @@ def test_filters_restrict_hits(rows) -> None:
 
 
 def test_save_and_load_round_trip(rows, tmp_path: Path) -> None:
-    index = build(rows, "fp1")
-    index.versions = {"d": "3|now"}
+    index = LexicalIndex.build(
+        "fp1", [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], versions={"d": "3|now"}
+    )
     index.save(tmp_path / "lex")
     loaded = LexicalIndex.load(tmp_path / "lex")
     assert loaded is not None and loaded.fingerprint == "fp1" and loaded.versions == {"d": "3|now"}
