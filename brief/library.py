@@ -9,6 +9,7 @@ from typing import Any
 
 from brief.chain import AnswerChain, AskRequest
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder, make_embedder
+from brief.errors import BriefError
 from brief.generate import Generator, History, make_generator
 from brief.ingest.chunking import ChunkingOptions
 from brief.ingestion import Ingestor, IngestReport, ProgressCallback
@@ -20,7 +21,7 @@ from brief.text import clean_question
 from brief.types import Answer, Brief, DocumentRecord
 
 
-class UnknownDocument(KeyError):
+class UnknownDocument(BriefError, KeyError):
     """No document (or more than one) matches the given id."""
 
     def __str__(self) -> str:

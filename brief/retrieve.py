@@ -13,6 +13,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
+from brief.errors import BriefError
 from brief.ingest.metadata import parse_any_date
 from brief.lexical import LexicalFilter
 from brief.store import Store
@@ -23,7 +24,7 @@ from brief.types import Chunk, DocumentRecord, Passage, date_to_int
 _NEEDS_PREVIOUS = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|These|That|Those|His|Her|Their|Its)\b")
 
 
-class FilterError(ValueError):
+class FilterError(BriefError, ValueError):
     """A filter names something that does not exist (a source, a document) or a bad date."""
 
 

@@ -124,13 +124,9 @@ class Settings(BaseSettings):
 
     def resolved_backend(self) -> str:
         """The generator that `auto` stands for: openai, then local, then extractive."""
-        if self.backend != "auto":
-            return self.backend
-        if self.openai_api_key or self.openai_base_url:
-            return "openai"
-        if self.local_model_path:
-            return "local"
-        return "extractive"
+        from brief.backends import resolve_backend
+
+        return resolve_backend(self)
 
     def embedder_name(self) -> str:
         """The embedding model's name as stored with the collection."""

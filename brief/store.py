@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from brief.errors import BriefError
 from brief.lexical import LexicalIndex
 from brief.settings import Settings
 from brief.types import Chunk, DocumentRecord, date_to_int
@@ -41,7 +42,7 @@ _DOCS_PER_FETCH = 200  # doc ids per `$in` filter when fetching new documents' c
 STALE_PENDING_SECONDS = 15 * 60
 
 
-class StoreError(RuntimeError):
+class StoreError(BriefError, RuntimeError):
     """The store cannot be opened or written; the message says why and what to do."""
 
 
