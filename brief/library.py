@@ -5,21 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from brief.backends import resolve_backend
-from brief.chain import AnswerPipeline, AskRequest, BriefPipeline, BriefRequest, Stages
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder, make_embedder
 from brief.errors import BriefError
 from brief.generate import Generator, History, make_generator
-from brief.ingest.chunking import ChunkingOptions
-from brief.ingestion import Ingestor, IngestReport, ProgressCallback
+from brief.pipeline import AnswerPipeline, AskRequest, BriefPipeline, BriefRequest, Stages
 from brief.report import BriefAssembler
 from brief.retrieve import HybridSearcher, SearchFilters
 from brief.settings import Settings
 from brief.store import Store
 from brief.text import clean_question
 from brief.types import Answer, Brief, DocumentRecord
+
+if TYPE_CHECKING:  # ingestion loads the parsers (HTML, PDF, ...): only `ingest` needs them
+    from brief.ingestion import IngestReport, ProgressCallback
 
 
 class UnknownDocument(BriefError, KeyError):
@@ -54,14 +55,28 @@ class Library:
         return Stages(self.searcher, self.generator, self.generator("extractive"), self.judge_embedder)
 
     @cached_property
-    def answer_chain(self) -> AnswerPipeline:
-        """The answer pipeline as a LangChain Runnable: AskRequest -> Answer (stream: text, then Answer)."""
+    def answer_pipeline(self) -> AnswerPipeline:
+        """AskRequest -> Answer; stream: the text as it is written, then the Answer."""
         return AnswerPipeline(self.stages)
 
     @cached_property
-    def brief_chain(self) -> BriefPipeline:
-        """The brief pipeline as a LangChain Runnable: BriefRequest -> Brief (stream: progress, then Brief)."""
+    def brief_pipeline(self) -> BriefPipeline:
+        """BriefRequest -> Brief; stream: progress lines, then the Brief."""
         return BriefPipeline(self.stages, BriefAssembler())
+
+    @cached_property
+    def answer_chain(self) -> Any:
+        """The answer pipeline as a LangChain Runnable (same run; LangChain callbacks and tracing)."""
+        from brief.chain import PipelineRunnable
+
+        return PipelineRunnable(self.answer_pipeline)
+
+    @cached_property
+    def brief_chain(self) -> Any:
+        """The brief pipeline as a LangChain Runnable."""
+        from brief.chain import PipelineRunnable
+
+        return PipelineRunnable(self.brief_pipeline)
 
     @cached_property
     def judge_embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
@@ -99,7 +114,7 @@ class Library:
         backend: str = "auto",
     ) -> Answer:
         """A cited answer (or an honest decline) from the library."""
-        return self.answer_chain.invoke(self._request(question, history, filters, k, backend))
+        return self.answer_pipeline.invoke(self._request(question, history, filters, k, backend))
 
     def ask_stream(
         self,
@@ -110,7 +125,7 @@ class Library:
         backend: str = "auto",
     ) -> Iterator[str | Answer]:
         """Text pieces while the answer is written, then the verified Answer."""
-        return self.answer_chain.stream(self._request(question, history, filters, k, backend))
+        return self.answer_pipeline.stream(self._request(question, history, filters, k, backend))
 
     def report(
         self,
@@ -134,12 +149,15 @@ class Library:
         request = BriefRequest(
             clean_question(topic), filters or SearchFilters(), resolve_backend(self.settings, backend)
         )
-        return self.brief_chain.stream(request)
+        return self.brief_pipeline.stream(request)
 
     def ingest(
         self, paths: Iterable[str | Path], prune: bool = False, progress: ProgressCallback | None = None
     ) -> IngestReport:
         """Add new and changed articles, retire replaced versions, optionally prune vanished files."""
+        from brief.ingest.chunking import ChunkingOptions
+        from brief.ingestion import Ingestor
+
         options = ChunkingOptions(
             target_tokens=self.settings.chunk_target_tokens,
             max_tokens=self.settings.chunk_max_tokens,

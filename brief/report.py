@@ -1,7 +1,7 @@
 """One-page briefs around the writers: gather passages broadly, assemble the verified items
 into sections with numbered sources, and trim to one page.
 
-The pipeline (`brief.chain.BriefPipeline`) runs: gather -> write (any writer under
+The pipeline (`brief.pipeline.BriefPipeline`) runs: gather -> write (any writer under
 `brief.generate`) -> verify (`brief.cite.verify_brief`) -> assemble -> fit the word budget.
 """
 

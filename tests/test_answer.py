@@ -336,7 +336,7 @@ def test_langchain_retriever_returns_documents_with_metadata(library: Any) -> No
     from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
 
-    from brief.retrieve import BriefRetriever, document_to_passage
+    from brief.retriever import BriefRetriever, document_to_passage
 
     retriever = BriefRetriever(searcher=library.searcher, k=4)
     assert isinstance(retriever, BaseRetriever)

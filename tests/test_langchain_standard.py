@@ -25,7 +25,8 @@ from langchain_tests.unit_tests import EmbeddingsUnitTests
 
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.generate.llama_server import LlamaServer, smollm2_model_path
-from brief.retrieve import BriefRetriever, FilterError, SearchFilters
+from brief.retrieve import FilterError, SearchFilters
+from brief.retriever import BriefRetriever
 from brief.settings import Settings
 
 DOCKWORKERS = "How many dockworkers walked out at Port Calloway?"

@@ -36,8 +36,7 @@ K = 3
 def cut_without_finishing(server: FaultServer, conn: socket.socket, seen: Seen) -> None:
     """A stream that ends cleanly (final chunk and [DONE]) although the model never finished."""
     conn.sendall(
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
-        b"Connection: close\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     )
     for piece in PARTIAL:
         conn.sendall(sse_chunk(piece))
@@ -47,8 +46,7 @@ def cut_without_finishing(server: FaultServer, conn: socket.socket, seen: Seen) 
 def drips(server: FaultServer, conn: socket.socket, seen: Seen) -> None:
     """One token a second for as long as the server may wait: each read is quick, the whole is not."""
     conn.sendall(
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
-        b"Connection: close\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     )
     ends = time.monotonic() + server.max_wait
     while time.monotonic() < ends and not server.stopping.is_set():

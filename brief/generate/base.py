@@ -1,7 +1,7 @@
 """The one interface every writer implements (answers and briefs), and the drafts it returns.
 
 A writer only proposes: sentences and the passages (0-based) each claims to rest on. The
-pipeline (`brief.chain`) verifies every claim against its passage with one verifier, and falls
+pipeline (`brief.pipeline`) verifies every claim against its passage with one verifier, and falls
 back to the extractive writer in one place when a model fails.
 """
 
