@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article
 from brief.ingest.files import IngestLimits, Skipped
-from brief.ingest.loaders import LoadError, parse_file, read_file, scan_inputs
+from brief.ingest.loaders import LoadError, load_file, read_file, scan_inputs
 from brief.store import Store
 from brief.types import Article, Chunk, DocumentRecord
 
@@ -145,7 +145,7 @@ class Ingestor:
             # Same bytes as last time, and every article from them is still stored: no parsing.
             return FileOutcome(str(path), "unchanged", doc_ids=list(remembered))
         try:
-            loaded = parse_file(path, data, self.limits)
+            loaded = load_file(path, self.limits, data)
         except LoadError as exc:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
         except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others

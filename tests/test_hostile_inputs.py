@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from conftest import REPO, copy_small_set, make_library, run_cli
 
-from brief.ingest.files import IngestLimits
 from brief.ingest.loaders import LoadError, find_files, load_file
 
 BODY = (
@@ -106,6 +105,8 @@ def test_front_matter_size_is_capped(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as info:
         load_file(path)
     assert str(info.value) == f"{path}: front matter too large (68 KB; limit 64 KB)"
+    from brief.ingest.files import IngestLimits
+
     roomy = IngestLimits(max_front_matter_bytes=128 * 1024)
     assert load_file(path, roomy).articles[0].title == "Harbour Ferry Fares"
     # Deep nesting in YAML is a clear error too, not a RecursionError.
@@ -152,6 +153,8 @@ def test_file_size_cap_is_a_setting_and_applies_before_parsing(tmp_path: Path) -
     assert result.stderr.strip().splitlines() == [f"error: {big}: too large ({size}; limit 1 MB)"]
     assert result.stdout.startswith("1 added, 0 updated, 0 unchanged, 1 failed")
     # A reader holding a smaller cap than the file stops reading at the cap.
+    from brief.ingest.files import IngestLimits
+
     with pytest.raises(LoadError) as info:
         load_file(big, IngestLimits(max_file_bytes=100_000))
     assert info.value.reason.startswith("too large (")

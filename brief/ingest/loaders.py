@@ -85,10 +85,11 @@ def walk_inputs(paths: list[Path]) -> Iterator[Path | Skipped]:
             yield path
 
 
-def load_file(path: Path, limits: IngestLimits | None = None) -> LoadResult:
-    """Parse one file. Raises LoadError when the whole file is unusable."""
+def load_file(path: Path, limits: IngestLimits | None = None, data: bytes | None = None) -> LoadResult:
+    """Parse one file (`data`: its bytes, when already read with read_file). Raises LoadError
+    when the whole file is unusable."""
     limits = limits or IngestLimits()
-    return parse_file(path, read_file(path, limits), limits)
+    return parse_file(path, read_file(path, limits) if data is None else data, limits)
 
 
 def read_file(path: Path, limits: IngestLimits) -> bytes:
