@@ -9,12 +9,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article
-from brief.ingest.loaders import LoadError, find_files, load_file
+from brief.ingest.files import IngestLimits, Skipped
+from brief.ingest.loaders import LoadError, load_file, read_file, scan_inputs
 from brief.store import Store
 from brief.types import Article, Chunk, DocumentRecord
+
+if TYPE_CHECKING:
+    from brief.settings import Settings
 
 ProgressCallback = Callable[[int, int, str], None]
 # Embed this many chunks at once across documents: full batches, sorted by length.
@@ -33,6 +38,7 @@ class FileOutcome:
 @dataclass
 class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # folder entries that could not be read
     pruned: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     chunks_written: int = 0
@@ -47,13 +53,14 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not self.skipped
 
     def summary(self) -> str:
         rate = self.chunks_written / self.seconds if self.seconds > 0 else 0.0
         return (
             f"{self.count('added')} added, {self.count('updated')} updated, "
             f"{self.count('unchanged')} unchanged, {self.count('failed') + self.count('partial')} failed"
+            f"{f', {len(self.skipped)} skipped' if self.skipped else ''}"
             f"{f', {len(self.pruned)} pruned' if self.pruned else ''}; "
             f"{self.chunks_written} chunks in {self.seconds:.1f} s ({rate:.1f} chunks/s)"
         )
@@ -64,6 +71,7 @@ class IngestReport:
             "updated": self.count("updated"),
             "unchanged": self.count("unchanged"),
             "failed": self.count("failed") + self.count("partial"),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "pruned": self.pruned,
             "repaired": self.repaired,
             "chunks_written": self.chunks_written,
@@ -95,11 +103,12 @@ class Ingestor:
         self.options = options
         self._retire: list[tuple[str, str]] = []
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
+        self.limits = ingest_limits(store.settings)
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        files = list(find_files([Path(p) for p in paths]))
+        files, report.skipped = scan_inputs([Path(p) for p in paths])
         with self.store.write_lock():
             report.repaired = self.store.repair()
             known = self.store.documents()
@@ -126,13 +135,17 @@ class Ingestor:
         self, path: Path, known: dict[str, DocumentRecord], pending: list[tuple[DocumentRecord, list[Chunk]]]
     ) -> FileOutcome:
         key = path_key(path)
-        raw_hash = file_hash(path)
+        try:
+            data = read_file(path, self.limits)  # one bounded read, for the hash and the parse
+        except LoadError as exc:
+            return FileOutcome(str(path), "failed", errors=[str(exc)])
+        raw_hash = hashlib.sha256(data).hexdigest()
         remembered = self._seen.get(key, raw_hash)
         if remembered is not None and all(d in known and key in known[d].paths for d in remembered):
             # Same bytes as last time, and every article from them is still stored: no parsing.
             return FileOutcome(str(path), "unchanged", doc_ids=list(remembered))
         try:
-            loaded = load_file(path)
+            loaded = load_file(path, self.limits, data)
         except LoadError as exc:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
         except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
@@ -217,12 +230,12 @@ class Ingestor:
         return pruned
 
 
-def file_hash(path: Path) -> str:
-    """sha256 of the file's bytes; "" if it cannot be read (the loader will say why)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
+def ingest_limits(settings: Settings) -> IngestLimits:
+    """The caps on one input file that the settings ask for."""
+    return IngestLimits(
+        max_file_bytes=settings.ingest_max_file_mb * 1024 * 1024,
+        max_front_matter_bytes=settings.ingest_max_front_matter_kb * 1024,
+    )
 
 
 class FileHashCache:

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     ui_auth: str | None = Field(None, description="user:password for basic authentication.")
     prompts_dir: Path = Field(default_factory=_default_prompts_dir)
 
+    # Ingest limits: what one input file may cost, checked before it is read
+    ingest_max_file_mb: int = Field(50, ge=1, le=4096, description="Largest file read, in MB (MiB).")
+    ingest_max_front_matter_kb: int = Field(64, ge=1, le=10240, description="Largest YAML front matter, in KB.")
+
     @field_validator("chroma_url", "openai_api_key", "openai_base_url", "ui_auth", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:

@@ -9,6 +9,7 @@ import click
 
 from brief.cli import common
 from brief.cli.common import BACKEND_CHOICE, filter_options, make_filters, print_json, require_documents
+from brief.cli.output import echo, terminal_safe
 
 if TYPE_CHECKING:
     from brief.types import Answer
@@ -59,21 +60,21 @@ def _stream_to_terminal(stream: Iterator[str | Answer]) -> Answer:
                 return piece
             if console.is_terminal:
                 shown += piece
-                live.update(Text(shown, style="dim"), refresh=True)
+                live.update(Text(terminal_safe(shown), style="dim"), refresh=True)
     raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
 
 def _print_answer(answer: Answer) -> None:
     if answer.notice:
-        click.echo(f"note: {answer.notice}", err=True)
-    click.echo(answer.answer)
-    click.echo()
-    click.echo(f"answered by: {answer.backend} ({answer.timings_ms.get('total', 0):.0f} ms)")
+        echo(f"note: {answer.notice}", err=True)
+    echo(answer.answer)
+    echo()
+    echo(f"answered by: {answer.backend} ({answer.timings_ms.get('total', 0):.0f} ms)")
     if answer.citations:
-        click.echo("\nSources:")
+        echo("\nSources:")
         for c in answer.citations:
             meta = ", ".join(p for p in (c.source, c.date) if p)
-            click.echo(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''}")
-            click.echo(f'    "{c.quote}"')
+            echo(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''}")
+            echo(f'    "{c.quote}"')
             if c.url:
-                click.echo(f"    {c.url}")
+                echo(f"    {c.url}")

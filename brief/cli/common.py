@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -25,7 +24,9 @@ def open_library() -> Library:
 
 
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    from brief.cli.output import json_text
+
+    click.echo(json_text(data))
 
 
 def filter_options(func: Any) -> Any:

@@ -9,6 +9,7 @@ import click
 
 from brief.cli import common
 from brief.cli.common import print_json
+from brief.cli.output import echo, progress_label
 
 
 @click.command()
@@ -23,7 +24,7 @@ def ingest(paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool) -> 
     targets = list(paths) or [Path("corpus")]
     missing = [p for p in targets if not p.exists() and not p.is_symlink()]
     for path in missing:
-        click.echo(f"error: {path}: no such file or folder", err=True)
+        echo(f"error: {path}: no such file or folder", err=True)
     targets = [p for p in targets if p not in missing]
     library = common.open_library()
     show = not (quiet or as_json) and sys.stderr.isatty()
@@ -39,14 +40,16 @@ def ingest(paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool) -> 
         task = bar.add_task("", total=None)
 
         def progress(done: int, total: int, current: str) -> None:
-            bar.update(task, completed=done, total=total, description=Path(current).name if current else "")
+            bar.update(task, completed=done, total=total, description=progress_label(current))
 
         report = library.ingest(targets, prune=prune, progress=progress)
     if as_json:
         print_json(report.to_dict())
     else:
         for error in report.errors:
-            click.echo(f"error: {error}", err=True)
-        click.echo(report.summary())
-    if report.errors or missing:
+            echo(f"error: {error}", err=True)
+        for skipped in report.skipped:
+            echo(f"skipped: {skipped}", err=True)
+        echo(report.summary())
+    if report.errors or report.skipped or missing:
         sys.exit(1)

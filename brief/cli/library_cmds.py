@@ -6,6 +6,7 @@ import click
 
 from brief.cli import common
 from brief.cli.common import print_json
+from brief.cli.output import echo, terminal_safe
 
 
 @click.command()
@@ -21,11 +22,15 @@ def docs(as_json: bool) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    def cell(value: str) -> Text:  # Text, not str: a title like "[link=...]" is not rich markup
+        return Text(terminal_safe(value))
 
     table = Table("date", "title", "author", "source", "chunks")
     table.add_column("id", no_wrap=True)  # must stay copyable for `brief rm`
     for r in records:
-        table.add_row(r.date, r.title, r.author, r.source, str(r.chunks), r.doc_id[:12])
+        table.add_row(*map(cell, (r.date, r.title, r.author, r.source, str(r.chunks), r.doc_id[:12])))
     Console().print(table)
 
 
@@ -40,7 +45,7 @@ def status(as_json: bool) -> None:
     for key, value in info.items():
         if isinstance(value, list):
             value = ", ".join(value) or "-"
-        click.echo(f"{key:>14}: {value}")
+        echo(f"{key:>14}: {value}")
 
 
 @click.command()
@@ -48,4 +53,4 @@ def status(as_json: bool) -> None:
 def rm(doc_id: str) -> None:
     """Remove one document (by id or unique id prefix) and its chunks."""
     record = common.open_library().remove(doc_id)
-    click.echo(f"removed {record.doc_id}: {record.title}")
+    echo(f"removed {record.doc_id}: {record.title}")

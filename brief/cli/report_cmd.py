@@ -9,6 +9,7 @@ import click
 
 from brief.cli import common
 from brief.cli.common import BACKEND_CHOICE, filter_options, make_filters, require_documents
+from brief.cli.output import echo, terminal_safe
 
 
 @click.command()
@@ -42,27 +43,31 @@ def report(
         )
         sys.exit(1)
     from rich.console import Console
+    from rich.text import Text
 
     library = common.open_library()
     require_documents(library)
     console = Console(stderr=True)
     with console.status("writing the brief") as status:
         brief = library.report(
-            topic, make_filters(sources, since, until, doc_ids), backend, progress=lambda s: status.update(s)
+            topic,
+            make_filters(sources, since, until, doc_ids),
+            backend,
+            progress=lambda s: status.update(Text(terminal_safe(s))),
         )
         if output is not None:
             status.update(f"rendering {output.suffix.lstrip('.')}")
             try:
                 brief = write_brief(brief, output)
             except ExportError as exc:
-                click.echo(f"error: {exc}", err=True)
+                echo(f"error: {exc}", err=True)
                 sys.exit(1)
     if brief.notice:
-        click.echo(f"note: {brief.notice}", err=True)
+        echo(f"note: {brief.notice}", err=True)
     if output is None:
-        click.echo(to_markdown(brief))
+        echo(to_markdown(brief))
     else:
-        click.echo(
+        echo(
             f"wrote {output} ({brief.word_count()} words, {len(brief.sources)} sources, "
             f"{brief.backend}, {brief.timings_ms.get('total', 0) / 1000:.1f} s)"
         )
