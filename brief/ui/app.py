@@ -21,6 +21,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from brief.library import Library  # noqa: E402
+from brief.prompts import one_line  # noqa: E402
 from brief.retrieve import SearchFilters  # noqa: E402
 from brief.types import Answer  # noqa: E402
 from brief.ui import render  # noqa: E402
@@ -28,6 +29,7 @@ from brief.ui import render  # noqa: E402
 BACKENDS = ["auto", "extractive", "openai", "local"]
 DOC_HEADERS = ["title", "outlet", "author", "date", "chunks", "id"]
 MAX_UPLOAD = "50mb"
+EXAMPLE_TITLE_CHARS = 80
 
 
 def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None) -> SearchFilters:
@@ -35,8 +37,9 @@ def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[st
 
 
 def _example_questions(library: Library) -> list[str]:
+    # Titles are untrusted: one line, defused and capped like metadata in a prompt.
     docs = library.documents()[:3]
-    examples = [f"What are the main points of “{d.title}”?" for d in docs if d.title]
+    examples = [f"What are the main points of “{one_line(d.title, EXAMPLE_TITLE_CHARS)}”?" for d in docs if d.title]
     return examples or ["What happened, and who said what about it?"]
 
 
