@@ -17,7 +17,7 @@ from test_answer import isolated_library
 from test_injection import Recorder
 from test_llm_backends import library_on, openai_settings
 
-from brief.prompts import FIELD_LIMITS, format_history, format_sources, new_fence
+from brief.prompts import format_history, format_sources, new_fence
 from brief.types import Chunk, Passage
 
 HOSTILE = FIXTURES / "hostile" / "metadata-injection.md"
@@ -86,7 +86,7 @@ def test_metadata_fields_are_capped_and_cannot_forge_a_fence() -> None:
     block = format_sources([Passage(chunk, 1.0, text, 0, len(text))], fence)
     assert block.count(fence) == 2 and block.startswith(f"[1] source 1\n<<<{fence}\ntitle: Budget Budget")
     title = next(line for line in block.splitlines() if line.startswith("title: "))
-    assert len(title) == len("title: ") + FIELD_LIMITS["title"] and title.endswith("…")
+    assert len(title) == len("title: ") + 300 and title.endswith("…")  # the cap on titles
     assert "section: Money (4) Section" in block.splitlines()
     assert "\x1b" not in block and "\x07" not in block
     assert not ROLE_LINE.search(block)
