@@ -56,12 +56,13 @@ def test_article_metadata_reaches_the_prompt_only_inside_the_fence(hostile: Any,
     stub = recorder("The channel will be dredged to 14 metres [1].")
     library = library_on(hostile, **openai_settings(stub.server.base_url))
     answer = library.ask(QUESTION, k=2)
-    assert answer.backend == "openai"
     user = stub.messages(0)["user"]
     (fence,) = set(re.findall(r"SOURCE-[0-9A-F]{8}", user))
     blocks = re.findall(rf"<<<{fence}\n(.*?)\n{fence}>>>", user, re.S)
     assert len(blocks) == 2
-    hostile_block = next(b for b in blocks if "Harbour Dredging Plan Approved" in b)
+    hostile_blocks = [b for b in blocks if "Harbour Dredging Plan Approved" in b]
+    assert len(hostile_blocks) == 1, "the hostile article's title is not inside its fence"
+    hostile_block = hostile_blocks[0]
     # Each field is one line inside the fence, defused: no role word opens a line, no fake marker.
     lines = hostile_block.splitlines()
     title = next(line for line in lines if line.startswith("title: "))
@@ -75,6 +76,7 @@ def test_article_metadata_reaches_the_prompt_only_inside_the_fence(hostile: Any,
     outside = _outside(user, fence)
     for word in ("Harbour", "Courier", "Nia Holt", "PWNED", "Fake Wire", "SYSTEM", "Upland", "Pakistan"):
         assert word not in outside, word
+    assert answer.backend == "openai", answer.notice
 
 
 def test_metadata_fields_are_capped_and_cannot_forge_a_fence() -> None:
