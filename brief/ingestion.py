@@ -15,7 +15,7 @@ from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article
 from brief.ingest.files import IngestLimits, Skipped
 from brief.ingest.loaders import LoadError, load_file, read_file, scan_inputs
-from brief.store import Store
+from brief.store import Store, StoreError
 from brief.types import Article, Chunk, DocumentRecord
 
 if TYPE_CHECKING:
@@ -81,6 +81,24 @@ class IngestReport:
         }
 
 
+class IngestInterrupted(StoreError):
+    """The store failed part-way through an ingest; says what had been written and what not."""
+
+    def __init__(self, cause: StoreError, report: IngestReport, documents: int, total_files: int) -> None:
+        done = (
+            f"{documents} documents ({report.chunks_written} chunks) had been written and are kept"
+            if documents
+            else "nothing had been written yet"
+        )
+        super().__init__(
+            f"{cause} The ingest stopped part-way: {done}; {total_files - len(report.files)} of {total_files} "
+            "files were not reached and the documents being written when it failed were not stored. "
+            "Run the same ingest again when the store is back: what is stored is skipped."
+        )
+        self.report = report
+        self.documents = documents
+
+
 def document_id(article: Article) -> str:
     """A content hash: the same article gives the same id wherever and whenever it is read."""
     digest = hashlib.sha256()
@@ -104,11 +122,21 @@ class Ingestor:
         self._retire: list[tuple[str, str]] = []
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
         self.limits = ingest_limits(store.settings)
+        self._documents_written = 0
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         files, report.skipped = scan_inputs([Path(p) for p in paths])
+        try:
+            self._run(files, report, prune, progress)
+        except StoreError as exc:
+            report.seconds = time.perf_counter() - started
+            raise IngestInterrupted(exc, report, self._documents_written, len(files)) from exc
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _run(self, files: list[Path], report: IngestReport, prune: bool, progress: ProgressCallback | None) -> None:
         with self.store.write_lock():
             report.repaired = self.store.repair()
             known = self.store.documents()
@@ -128,8 +156,6 @@ class Ingestor:
                 progress(len(files), len(files), "")
             self._seen.save()
             self.store.lexical()  # bring the BM25 index in step now, not at the first question
-        report.seconds = time.perf_counter() - started
-        return report
 
     def _ingest_file(
         self, path: Path, known: dict[str, DocumentRecord], pending: list[tuple[DocumentRecord, list[Chunk]]]
@@ -204,6 +230,7 @@ class Ingestor:
             batch.append((record, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
         self.store.write_documents(batch)
+        self._documents_written += len(pending)
         for record, _ in pending:
             known[record.doc_id] = record
         pending.clear()

@@ -102,6 +102,21 @@ class Settings(BaseSettings):
     ingest_max_file_mb: int = Field(50, ge=1, le=4096, description="Largest file read, in MB (MiB).")
     ingest_max_front_matter_kb: int = Field(64, ge=1, le=10240, description="Largest YAML front matter, in KB.")
 
+    # Limits against a hostile world: deadlines, request caps, login throttling, fair sharing
+    chroma_timeout: float = Field(60.0, gt=0, description="Seconds any one Chroma server request may take.")
+    max_question_chars: int = Field(2000, ge=10, le=100_000)
+    max_topic_chars: int = Field(500, ge=10, le=10_000)
+    ui_max_files: int = Field(50, ge=1, description="Files in one upload to the app.")
+    ui_max_upload_mb: float = Field(200.0, gt=0, description="Megabytes in one upload request to the app.")
+    # After this many failed logins from one address, it waits ui_login_backoff seconds,
+    # doubled on every further failure (at most an hour); other addresses are not affected.
+    ui_login_attempts: int = Field(5, ge=1)
+    ui_login_backoff: float = Field(30.0, gt=0)
+    # Answers and briefs running at once in the app, and of those at most this many per
+    # language-model backend, so that a stuck model cannot hold every worker.
+    ui_concurrency: int = Field(16, ge=2, le=256)
+    ui_model_concurrency: int = Field(4, ge=1, le=256)
+
     @field_validator("chroma_url", "openai_api_key", "openai_base_url", "ui_auth", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:

@@ -6,13 +6,21 @@ shown), so `brief --help` starts without loading Chroma, LangChain or the embedd
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Any
 
-import click
+try:
+    import importlib
+    from typing import Any
 
-from brief.errors import BriefError
+    import click
+
+    from brief.errors import BriefError
+except KeyboardInterrupt:  # Ctrl-C while Python is still loading the command line
+    sys.stderr.write("interrupted\n")
+    raise SystemExit(130) from None
+
+# The exit code of a process stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED_EXIT_CODE = 130
 
 # command name -> "module:function", in the order `brief --help` lists them.
 _COMMANDS = {
@@ -43,6 +51,10 @@ class BriefGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # One line, never a traceback: most of a command's start-up is loading its modules.
+            click.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED_EXIT_CODE)
         except BriefError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)

@@ -12,6 +12,8 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,16 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from brief.library import Library  # noqa: E402
+from brief.prompts import one_line  # noqa: E402
 from brief.retrieve import SearchFilters  # noqa: E402
 from brief.types import Answer  # noqa: E402
 from brief.ui import render  # noqa: E402
+from brief.ui.guard import LoginThrottle, ModelSlots, RequestCaps, RequestGuard  # noqa: E402
 
 BACKENDS = ["auto", "extractive", "openai", "local"]
 DOC_HEADERS = ["title", "outlet", "author", "date", "chunks", "id"]
 MAX_UPLOAD = "50mb"
+EXAMPLE_TITLE_CHARS = 80
 
 
 def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None) -> SearchFilters:
@@ -35,8 +40,9 @@ def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[st
 
 
 def _example_questions(library: Library) -> list[str]:
+    # Titles are untrusted: one line, defused and capped like metadata in a prompt.
     docs = library.documents()[:3]
-    examples = [f"What are the main points of “{d.title}”?" for d in docs if d.title]
+    examples = [f"What are the main points of “{one_line(d.title, EXAMPLE_TITLE_CHARS)}”?" for d in docs if d.title]
     return examples or ["What happened, and who said what about it?"]
 
 
@@ -57,6 +63,20 @@ class BriefApp:
 
     # ----- chat -----------------------------------------------------------------------------------
 
+    @cached_property
+    def model_slots(self) -> ModelSlots:
+        """Answers and briefs in progress per language-model backend (see guard.ModelSlots)."""
+        return ModelSlots(self.library.settings.ui_model_concurrency)
+
+    def _busy_notice(self, backend: str) -> str:
+        return (
+            f"The {backend} model is already writing {self.model_slots.limit} answers "
+            "(BRIEF_UI_MODEL_CONCURRENCY), so this one was written extractively."
+        )
+
+    def _resolved(self, backend: str) -> str:
+        return self.library.settings.resolved_backend() if backend in ("", "auto") else backend
+
     def chat(
         self,
         message: str,
@@ -73,6 +93,38 @@ class BriefApp:
         if not question:
             yield messages, history, gr.update(), ""
             return
+        limit = self.library.settings.max_question_chars
+        if len(question) > limit:
+            # Refused by its size alone: the question is never sent back, not even in the textbox.
+            refusal = (
+                f"Your question is {len(question):,} characters long; questions may have at most "
+                f"{limit:,} (BRIEF_MAX_QUESTION_CHARS). Shorten it and ask again."
+            )
+            messages = list(messages or []) + [{"role": "assistant", "content": render.error_html(refusal)}]
+            yield messages, history, gr.update(), gr.update()
+            return
+        name = self._resolved(backend)
+        with self.model_slots.claim(name) as free:
+            yield from self._answer(
+                question,
+                messages,
+                history,
+                name if free else "extractive",
+                free,
+                name,
+                _filters(sources, since, until, doc_ids),
+            )
+
+    def _answer(
+        self,
+        question: str,
+        messages: list[dict[str, Any]],
+        history: list[tuple[str, str]],
+        backend: str,
+        free: bool,
+        asked: str,
+        filters: SearchFilters,
+    ) -> Iterator[tuple[Any, ...]]:
         messages = list(messages or []) + [
             {"role": "user", "content": render._e(question)},
             {"role": "assistant", "content": render.streaming_html("")},
@@ -81,9 +133,7 @@ class BriefApp:
         answer: Answer | None = None
         shown = ""
         try:
-            for piece in self.library.ask_stream(
-                question, history=history, filters=_filters(sources, since, until, doc_ids), backend=backend
-            ):
+            for piece in self.library.ask_stream(question, history=history, filters=filters, backend=backend):
                 if isinstance(piece, Answer):
                     answer = piece
                     break
@@ -95,6 +145,8 @@ class BriefApp:
             yield messages, history, gr.update(), ""
             return
         assert answer is not None
+        if not free:
+            answer = replace(answer, notice=" ".join(p for p in (self._busy_notice(asked), answer.notice) if p))
         messages[-1] = {"role": "assistant", "content": render.answer_html(answer)}
         history = list(history) + [(question, answer.answer)]
         yield messages, history, render.sources_html(answer), ""
@@ -120,14 +172,25 @@ class BriefApp:
         hidden = gr.update(visible=False)
         if not (topic or "").strip():
             return render.error_html("Enter a topic or a question."), hidden, hidden, hidden
+        limit = self.library.settings.max_topic_chars
+        if len(topic.strip()) > limit:
+            refusal = (
+                f"The topic is {len(topic.strip()):,} characters long; a topic may have at most {limit:,} "
+                "(BRIEF_MAX_TOPIC_CHARS). Shorten it and try again."
+            )
+            return render.error_html(refusal), hidden, hidden, hidden
+        name = self._resolved(backend)
         try:
             progress(0.1, desc="gathering passages")
-            brief = self.library.report(
-                topic,
-                _filters(sources, since, until, doc_ids),
-                backend,
-                progress=lambda stage: progress(0.5, desc=stage),
-            )
+            with self.model_slots.claim(name) as free:
+                brief = self.library.report(
+                    topic,
+                    _filters(sources, since, until, doc_ids),
+                    name if free else "extractive",
+                    progress=lambda stage: progress(0.5, desc=stage),
+                )
+            if not free:
+                brief = replace(brief, notice=" ".join(p for p in (self._busy_notice(name), brief.notice) if p))
             progress(0.8, desc="rendering downloads")
             folder = Path(tempfile.mkdtemp(prefix="brief-", dir=self._exports()))
             stem = re.sub(r"[^a-z0-9]+", "-", topic.lower()).strip("-")[:50] or "brief"
@@ -372,19 +435,36 @@ def launch(
     eval_dir: Path | None = None,
 ) -> Any:
     """Start the app on the configured host and port, with basic auth when configured."""
+    from starlette.middleware import Middleware
+
     settings = library.settings
     demo = build_app(library, eval_dir)
-    demo.queue(default_concurrency_limit=8)  # several readers at once, each with their own chat
+    # Several readers at once, each with their own chat; model backends take at most
+    # ui_model_concurrency of these workers each, so extractive answers always find one.
+    demo.queue(default_concurrency_limit=settings.ui_concurrency)
     auth = tuple(settings.ui_auth.split(":", 1)) if settings.ui_auth else None
-    return demo.launch(
-        server_name=host or settings.ui_host,
-        server_port=port if port is not None else settings.ui_port,
-        auth=auth,
-        css=render.APP_CSS,
-        max_file_size=MAX_UPLOAD,
-        prevent_thread_lock=not block,
-        show_error=False,
-        quiet=not block,
-        footer_links=[],
-        allowed_paths=[str(settings.home / "exports")],
+    throttle = LoginThrottle(settings.ui_login_attempts, settings.ui_login_backoff) if auth else None
+    caps = RequestCaps(
+        upload_files=settings.ui_max_files,
+        upload_bytes=int(settings.ui_max_upload_mb * 1024 * 1024),
+        # Questions and topics are capped in characters by the handlers; a chat event also
+        # carries the conversation shown so far, hence the generous floor.
+        other_bytes=max(16 * 1024 * 1024, 8 * max(settings.max_question_chars, settings.max_topic_chars)),
     )
+    try:
+        return demo.launch(
+            server_name=host or settings.ui_host,
+            server_port=port if port is not None else settings.ui_port,
+            auth=auth,
+            css=render.APP_CSS,
+            max_file_size=MAX_UPLOAD,
+            prevent_thread_lock=not block,
+            show_error=False,
+            quiet=not block,
+            footer_links=[],
+            allowed_paths=[str(settings.home / "exports")],
+            app_kwargs={"middleware": [Middleware(RequestGuard, throttle=throttle, caps=caps)]},
+        )
+    except KeyboardInterrupt:
+        demo.close(verbose=False)  # Ctrl-C during start-up: free the port, then stop quietly
+        raise
