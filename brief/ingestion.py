@@ -12,22 +12,24 @@ from pathlib import Path
 
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article
-from brief.ingest.loaders import LoadError, find_files, load_file
+from brief.ingest.loaders import LoadError, LoadResult, find_files, load_file, unsupported_files
 from brief.store import Store
 from brief.types import Article, Chunk, DocumentRecord
 
 ProgressCallback = Callable[[int, int, str], None]
 # Embed this many chunks at once across documents: full batches, sorted by length.
 _EMBED_GROUP = 128
+SKIPPED = "skipped"
 
 
 @dataclass
 class FileOutcome:
     path: str
-    status: str  # added | updated | unchanged | failed | partial
+    status: str  # added | updated | unchanged | failed | partial | skipped
     doc_ids: list[str] = field(default_factory=list)
     chunks: int = 0
     errors: list[str] = field(default_factory=list)
+    note: str = ""  # why a file was skipped
 
 
 @dataclass
@@ -54,6 +56,7 @@ class IngestReport:
         return (
             f"{self.count('added')} added, {self.count('updated')} updated, "
             f"{self.count('unchanged')} unchanged, {self.count('failed') + self.count('partial')} failed"
+            f"{f', {self.count(SKIPPED)} skipped' if self.count(SKIPPED) else ''}"
             f"{f', {len(self.pruned)} pruned' if self.pruned else ''}; "
             f"{self.chunks_written} chunks in {self.seconds:.1f} s ({rate:.1f} chunks/s)"
         )
@@ -64,6 +67,7 @@ class IngestReport:
             "updated": self.count("updated"),
             "unchanged": self.count("unchanged"),
             "failed": self.count("failed") + self.count("partial"),
+            "skipped": self.count(SKIPPED),
             "pruned": self.pruned,
             "repaired": self.repaired,
             "chunks_written": self.chunks_written,
@@ -99,7 +103,10 @@ class Ingestor:
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        files = list(find_files([Path(p) for p in paths]))
+        paths = [Path(p) for p in paths]
+        files = list(find_files(paths))
+        # A folder's files of a type brief does not read are named, never silently dropped.
+        report.files.extend(FileOutcome(str(p), SKIPPED, note="unsupported type") for p in unsupported_files(paths))
         with self.store.write_lock():
             report.repaired = self.store.repair()
             known = self.store.documents()
@@ -132,7 +139,7 @@ class Ingestor:
             # Same bytes as last time, and every article from them is still stored: no parsing.
             return FileOutcome(str(path), "unchanged", doc_ids=list(remembered))
         try:
-            loaded = load_file(path)
+            loaded = self._load(path)
         except LoadError as exc:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
         except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
@@ -170,6 +177,10 @@ class Ingestor:
         if outcome.status == "unchanged" and before - set(outcome.doc_ids):
             outcome.status = "updated"
         return outcome
+
+    def _load(self, path: Path) -> LoadResult:
+        """Parse one file (a subclass may add what it knows of where the file came from)."""
+        return load_file(path)
 
     def _flush(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
         """Write the queued documents, then retire the versions they replace."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from brief.ingest.clean import assemble_article
 from brief.ingest.html import parse_html
+from brief.ingest.office import OFFICE_SUFFIXES, OfficeError, parse_office
 from brief.ingest.markup import FrontMatterError, parse_blocks, split_front_matter
 from brief.ingest.metadata import parse_any_date
 from brief.ingest.pdf import PdfError, parse_pdf
@@ -17,7 +18,7 @@ from brief.types import Article
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | {".pdf"} | OFFICE_SUFFIXES
 
 # JSON field names accepted for each metadata item, first match wins.
 _JSON_FIELDS = {
@@ -62,6 +63,16 @@ def find_files(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
+def unsupported_files(paths: list[Path]) -> Iterator[Path]:
+    """Files inside the given folders that find_files leaves out because brief cannot read their type."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if not hidden and child.is_file() and child.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    yield child
+
+
 def load_file(path: Path) -> LoadResult:
     """Parse one file. Raises LoadError when the whole file is unusable."""
     name = str(path)
@@ -73,6 +84,12 @@ def load_file(path: Path) -> LoadResult:
         try:
             hints, blocks = parse_pdf(data)
         except PdfError as exc:
+            raise LoadError(name, str(exc)) from exc
+        return LoadResult(name, [_checked(assemble_article(blocks, hints, name), name)], [])
+    if suffix in OFFICE_SUFFIXES:
+        try:
+            hints, blocks = parse_office(data, suffix)
+        except OfficeError as exc:
             raise LoadError(name, str(exc)) from exc
         return LoadResult(name, [_checked(assemble_article(blocks, hints, name), name)], [])
     text = decode_text(data, name)
