@@ -102,7 +102,23 @@ def _atom_entry(entry: etree._Element, feed_url: str) -> FeedEntry:
     return _entry(_text(_child(entry, "id")), _text(_child(entry, "title")), raw_link, published, content, feed_url)
 
 
+def _plain(markup: str) -> str:
+    """A title as plain text: feeds often put (escaped) HTML in titles; scripts and tags go."""
+    if "<" not in markup:
+        return markup.strip()
+    import lxml.html
+
+    try:
+        fragment = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return markup.strip()
+    for element in fragment.iter("script", "style", "template", "noscript"):
+        element.drop_tree()
+    return " ".join(fragment.text_content().split())
+
+
 def _entry(guid: str, title: str, raw_link: str, published: str, content: str, feed_url: str) -> FeedEntry:
+    title = _plain(title)
     link = normalize_url(raw_link, base=feed_url) if raw_link else ""
     key = guid or link or hashlib.sha256(f"{title}\x1f{content}".encode()).hexdigest()[:24]
     return FeedEntry(key, title, link, published, content, raw_link if not link else "")

@@ -287,7 +287,7 @@ class LinkIngestor:
         """One poll of the feed state at a time per BRIEF_HOME (the app and cron may both poll)."""
         home = self.library.settings.home
         home.mkdir(parents=True, exist_ok=True)
-        with open(home / "feeds.lock", "w") as handle:
+        with open(home / "feeds.lock", "a") as handle:  # "a": taking the lock writes nothing
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
