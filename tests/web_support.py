@@ -96,10 +96,11 @@ The operator said the reduced timetable would last until the end of May and that
 """
 
 
-def rss_feed(base: str) -> str:
+def rss_feed() -> str:
+    # Relative links, resolved against the feed's own address (which the app may reach by a name).
     items = [
-        ("Harbour Board Approves New Ferry Terminal", f"{base}/article.html", "entry-1"),
-        ("Island Ferry Timetable Changes", f"{base}/notes.txt", "entry-2"),
+        ("Harbour Board Approves New Ferry Terminal", "/article.html", "entry-1"),
+        ("Island Ferry Timetable Changes", "notes.txt", "entry-2"),
     ]
     rendered = "\n".join(
         f"<item><title>{html.escape(t)}</title><link>{html.escape(link)}</link><guid isPermaLink=\"false\">{g}</guid>"
@@ -107,7 +108,7 @@ def rss_feed(base: str) -> str:
         for t, link, g in items
     )
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>Harbour News</title><link>{base}/</link>
+<rss version="2.0"><channel><title>Harbour News</title><link>/</link>
 <description>News from the harbour</description>
 {rendered}
 </channel></rss>"""
@@ -274,7 +275,7 @@ def _handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, "text/plain", b"User-agent: *\nDisallow: /private/\n")
 
         def feed(self, _count: int) -> None:
-            self._conditional("application/rss+xml", rss_feed(server.base).encode())
+            self._conditional("application/rss+xml", rss_feed().encode())
 
         def atom(self, _count: int) -> None:
             self._conditional("application/atom+xml", atom_feed(server.base).encode())
@@ -283,7 +284,7 @@ def _handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, "application/rss+xml", hostile_feed(server.base).encode())
 
         def feed_as_html(self, _count: int) -> None:
-            self._send(200, "text/html", rss_feed(server.base).encode())
+            self._send(200, "text/html", rss_feed().encode())
 
         def _conditional(self, content_type: str, body: bytes) -> None:
             if self.headers.get("If-None-Match") == FEED_ETAG or (
