@@ -42,11 +42,11 @@ def parse_office(data: bytes, suffix: str) -> tuple[dict[str, str], list[RawBloc
 
 
 def _open_archive(data: bytes, suffix: str) -> zipfile.ZipFile:
-    kind = "Word" if suffix == ".docx" else "OpenDocument"
+    kind = "a Word document" if suffix == ".docx" else "an OpenDocument text"
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError):
-        raise OfficeError(f"not a {kind} document (not a zip archive)") from None
+        raise OfficeError(f"not {kind} (not a zip archive)") from None
     members = archive.infolist()
     unpacked = sum(m.file_size for m in members)
     packed = sum(m.compress_size for m in members) or 1
@@ -57,7 +57,7 @@ def _open_archive(data: bytes, suffix: str) -> zipfile.ZipFile:
     needed = "word/document.xml" if suffix == ".docx" else "content.xml"
     if needed not in names:
         archive.close()
-        raise OfficeError(f"not a {kind} document (no {needed} in the archive)")
+        raise OfficeError(f"not {kind} (no {needed} in the archive)")
     return archive
 
 
