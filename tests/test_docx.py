@@ -43,8 +43,10 @@ def write_odt(path: Path) -> Path:
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="{text_ns}">
 <office:body><office:text>
 <text:h text:outline-level="1">Island Council Votes to Keep the Old Quay Open</text:h>
-<text:p>The island council voted on Monday to keep the old quay open<text:s/>until the new terminal is finished.</text:p>
-<text:p>Councillors said<text:hidden-text text:string-value="x">HIDDEN-ODT: bribes were paid</text:hidden-text> the ferry is the islands' only link to the mainland.</text:p>
+<text:p>The island council voted on Monday to keep the old quay open<text:s/>until the new terminal is
+finished.</text:p>
+<text:p>Councillors said<text:hidden-text text:string-value="x">HIDDEN-ODT: bribes were paid</text:hidden-text>
+the ferry is the islands' only link to the mainland.</text:p>
 <text:section text:name="s" text:display="none"><text:p>HIDDEN-SECTION: the vote was rigged.</text:p></text:section>
 <text:h text:outline-level="2">What happens next</text:h>
 <text:p>The harbour board will answer the council's request at its April meeting.</text:p>

@@ -22,7 +22,9 @@ def server() -> Iterator[WebServer]:
 
 def files_under(folder: Path) -> dict[str, tuple[int, int]]:
     """Every file with its size and modification time: what a step wrote, if anything."""
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()
+    }
 
 
 # ----- parsing -----------------------------------------------------------------------------------
@@ -38,7 +40,11 @@ def test_rss_items() -> None:
     feed = parse_feed(data, "https://wire.example/feed.xml")
     assert feed.title == "Wire"
     one, two, three = feed.entries
-    assert (one.key, one.link, one.published) == ("a-1", "https://wire.example/one.html", "Tue, 04 Mar 2025 09:00:00 GMT")
+    assert (one.key, one.link, one.published) == (
+        "a-1",
+        "https://wire.example/one.html",
+        "Tue, 04 Mar 2025 09:00:00 GMT",
+    )
     assert (two.key, two.link) == ("https://wire.example/two", "https://wire.example/two")
     assert (three.key, three.link, three.content) == ("not-a-link", "", "<p>Only text</p>")
 
@@ -46,7 +52,8 @@ def test_rss_items() -> None:
 def test_atom_entries() -> None:
     data = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom wire</title>
     <entry><id>urn:1</id><title>One</title><link rel="self" href="/api/1"/><link href="/news/1"/>
-      <updated>2025-03-05T10:00:00Z</updated><summary>S</summary><content type="html">&lt;p&gt;C&lt;/p&gt;</content></entry>
+      <updated>2025-03-05T10:00:00Z</updated><summary>S</summary>
+      <content type="html">&lt;p&gt;C&lt;/p&gt;</content></entry>
     </feed>"""
     feed = parse_feed(data, "https://wire.example/atom.xml")
     (entry,) = feed.entries
@@ -78,7 +85,10 @@ def test_feed_poll_then_unchanged_poll_costs_one_request_and_writes_nothing(serv
     assert first.returncode == 0, first.stderr
     assert f"feed {feed}: 2 entries, 2 new (2 added)" in first.stdout
     titles = sorted(d["title"] for d in docs_of(home, tmp_path))
-    assert titles == ["Harbour Board Approves New Ferry Terminal for Calloway", "Island Ferry Timetable Changes From April"]
+    assert titles == [
+        "Harbour Board Approves New Ferry Terminal for Calloway",
+        "Island Ferry Timetable Changes From April",
+    ]
     state = FeedState(home / "feeds.json").records[feed]
     assert (state.etag, state.title, sorted(state.seen)) == ('"feed-v1"', "Harbour News", ["entry-1", "entry-2"])
 
@@ -109,7 +119,10 @@ def test_feeds_listed_in_brief_toml(server: WebServer, tmp_path: Path) -> None:
 
     text = run_cli("ingest", "--feeds", home=home, cwd=tmp_path)
     assert text.returncode == 0, text.stderr
-    assert text.stdout.splitlines() == [f"feed {rss}: unchanged since the last check", f"feed {atom}: unchanged since the last check"]
+    assert text.stdout.splitlines() == [
+        f"feed {rss}: unchanged since the last check",
+        f"feed {atom}: unchanged since the last check",
+    ]
 
     (tmp_path / "brief.toml").write_text("", encoding="utf-8")
     empty = run_cli("ingest", "--feeds", home=home, cwd=tmp_path)

@@ -190,7 +190,9 @@ def test_robots_txt(server: WebServer) -> None:
 
 
 def test_normalize_url() -> None:
-    assert normalize_url("HTTPS://News.Example:443/a/b?utm_source=x&id=3&fbclid=9#top") == "https://news.example/a/b?id=3"
+    assert (
+        normalize_url("HTTPS://News.Example:443/a/b?utm_source=x&id=3&fbclid=9#top") == "https://news.example/a/b?id=3"
+    )
     assert normalize_url("/story", base="http://news.example:8080/feed.xml") == "http://news.example:8080/story"
     assert normalize_url("javascript:alert(1)") == ""
     assert normalize_url("http://news.example") == "http://news.example/"

@@ -45,7 +45,9 @@ def test_each_way_of_hiding(hidden: str) -> None:
         "<p>The ferry operator said on Friday that crossings to the outer islands would resume on Monday after "
         "a week of storms had kept its vessels in port.</p>"
     )
-    page = f"<html><body><article><h1>Ferries Resume After Storms</h1>{visible}{hidden}{visible}</article></body></html>"
+    page = (
+        f"<html><body><article><h1>Ferries Resume After Storms</h1>{visible}{hidden}{visible}</article></body></html>"
+    )
     _, blocks = parse_html(page)
     text = " ".join(b.text for b in blocks)
     assert "crossings to the outer islands would resume" in text

@@ -90,9 +90,11 @@ TEXT_ARTICLE = """Island Ferry Timetable Changes From April
 
 By Jon Berg
 
-Ferries to the outer islands will run twice a day instead of three times from 1 April, the operator said on Friday, because two of its five vessels will be in dry dock for repairs.
+Ferries to the outer islands will run twice a day instead of three times from 1 April, the
+operator said on Friday, because two of its five vessels will be in dry dock for repairs.
 
-The operator said the reduced timetable would last until the end of May and that freight sailings would not be affected.
+The operator said the reduced timetable would last until the end of May and that freight
+sailings would not be affected.
 """
 
 
@@ -103,7 +105,7 @@ def rss_feed() -> str:
         ("Island Ferry Timetable Changes", "notes.txt", "entry-2"),
     ]
     rendered = "\n".join(
-        f"<item><title>{html.escape(t)}</title><link>{html.escape(link)}</link><guid isPermaLink=\"false\">{g}</guid>"
+        f'<item><title>{html.escape(t)}</title><link>{html.escape(link)}</link><guid isPermaLink="false">{g}</guid>'
         f"<pubDate>Tue, 04 Mar 2025 09:00:00 GMT</pubDate><description>Summary of {html.escape(t)}</description></item>"
         for t, link, g in items
     )
@@ -209,11 +211,14 @@ def _handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, "text/html; charset=utf-8", page.encode())
 
         def no_canonical(self, _count: int) -> None:
-            page = article_page("Night Buses Return to the Harbour District", [
-                "Night buses will return to the harbour district from Monday after a six-month pause, the city's "
-                "transport office said, restoring a link that shift workers at the port had asked for.",
-                "The office said two routes would run every half hour between midnight and five in the morning.",
-            ])
+            page = article_page(
+                "Night Buses Return to the Harbour District",
+                [
+                    "Night buses will return to the harbour district from Monday after a six-month pause, the city's "
+                    "transport office said, restoring a link that shift workers at the port had asked for.",
+                    "The office said two routes would run every half hour between midnight and five in the morning.",
+                ],
+            )
             self._send(200, "text/html", page.encode())  # no charset: detected from the page
 
         def gzipped(self, _count: int) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from brief.ingest.clean import assemble_article
 from brief.ingest.html import parse_html
-from brief.ingest.office import OFFICE_SUFFIXES, OfficeError, parse_office
 from brief.ingest.markup import FrontMatterError, parse_blocks, split_front_matter
 from brief.ingest.metadata import parse_any_date
+from brief.ingest.office import OFFICE_SUFFIXES, OfficeError, parse_office
 from brief.ingest.pdf import PdfError, parse_pdf
 from brief.types import Article
 

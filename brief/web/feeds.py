@@ -72,11 +72,15 @@ def parse_feed(data: bytes, feed_url: str) -> ParsedFeed:
         raise FeedError("not a feed: no XML document")
     kind = _local(root.tag)
     if kind == "feed":
-        return ParsedFeed(_text(_child(root, "title")), [_atom_entry(e, feed_url) for e in root if _local(e.tag) == "entry"])
+        return ParsedFeed(
+            _text(_child(root, "title")), [_atom_entry(e, feed_url) for e in root if _local(e.tag) == "entry"]
+        )
     if kind in ("rss", "RDF"):
         channel = _child(root, "channel")
         items = [e for e in root.iter() if _local(e.tag) == "item"]
-        return ParsedFeed(_text(_child(channel, "title")) if channel is not None else "", [_rss_item(i, feed_url) for i in items])
+        return ParsedFeed(
+            _text(_child(channel, "title")) if channel is not None else "", [_rss_item(i, feed_url) for i in items]
+        )
     raise FeedError(f"not a feed: the document is <{kind}>, not <rss> or <feed>")
 
 

@@ -224,7 +224,9 @@ class LinkIngestor:
             try:
                 result = self.fetcher.get(address, accept=FEED_TYPES, conditional=record.conditional_headers())
             except FetchError as exc:
-                return FeedOutcome(address, "failed", reason=exc.reason, requests=self.fetcher.requests - requests_before)
+                return FeedOutcome(
+                    address, "failed", reason=exc.reason, requests=self.fetcher.requests - requests_before
+                )
             if result.not_modified:
                 return FeedOutcome(address, "unchanged", requests=self.fetcher.requests - requests_before)
             try:
@@ -346,4 +348,5 @@ def _entry_page(entry: FeedEntry) -> str:
     title = html.escape(entry.title)
     published = html.escape(entry.published)
     meta = f'<meta name="date" content="{published}">' if published else ""
-    return f"<html><head><title>{title}</title>{meta}</head><body><article><h1>{title}</h1>{entry.content}</article></body></html>"
+    head = f"<head><title>{title}</title>{meta}</head>"
+    return f"<html>{head}<body><article><h1>{title}</h1>{entry.content}</article></body></html>"
