@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article
 from brief.ingest.files import IngestLimits, Skipped
-from brief.ingest.loaders import LoadError, load_file, read_file, scan_inputs
+from brief.ingest.loaders import LoadError, LoadResult, load_file, read_file, scan_inputs
 from brief.store import Store, StoreError
 from brief.types import Article, Chunk, DocumentRecord
 
@@ -53,7 +53,7 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not self.skipped
+        return not self.errors and not any(s.problem for s in self.skipped)
 
     def summary(self) -> str:
         rate = self.chunks_written / self.seconds if self.seconds > 0 else 0.0
@@ -171,7 +171,7 @@ class Ingestor:
             # Same bytes as last time, and every article from them is still stored: no parsing.
             return FileOutcome(str(path), "unchanged", doc_ids=list(remembered))
         try:
-            loaded = load_file(path, self.limits, data)
+            loaded = self._load(path, data)
         except LoadError as exc:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
         except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
@@ -209,6 +209,10 @@ class Ingestor:
         if outcome.status == "unchanged" and before - set(outcome.doc_ids):
             outcome.status = "updated"
         return outcome
+
+    def _load(self, path: Path, data: bytes) -> LoadResult:
+        """Parse one file from its bytes (a subclass may add what it knows of where it came from)."""
+        return load_file(path, self.limits, data)
 
     def _flush(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
         """Write the queued documents, then retire the versions they replace."""

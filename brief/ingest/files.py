@@ -37,6 +37,9 @@ class Skipped:
 
     path: str
     reason: str
+    # False for a readable file brief does not read (an image beside the articles): worth a line,
+    # not a failed run. True for what cannot be read at all (a broken link, a FIFO, a loop).
+    problem: bool = True
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -106,8 +109,9 @@ def _os_reason(exc: OSError) -> str:
 
 def walk_folder(folder: Path, wanted: frozenset[str] | set[str]) -> Iterator[Path | Skipped]:
     """Regular files under `folder` whose suffix is wanted, and Skipped for entries that cannot
-    be read, in sorted path order. Hidden entries and other suffixes are passed over quietly;
-    links to folders are not followed (a link must not pull other trees into the library)."""
+    be read or are of a type brief does not read, in sorted path order. Hidden entries are
+    passed over quietly; links to folders are not followed (a link must not pull other trees
+    into the library)."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
@@ -122,20 +126,22 @@ def walk_folder(folder: Path, wanted: frozenset[str] | set[str]) -> Iterator[Pat
                 yield from walk_folder(path, wanted)
                 continue
             if not entry.is_symlink() and entry.is_file(follow_symlinks=False):
-                if path.suffix.lower() in wanted:
-                    yield path
+                yield path if path.suffix.lower() in wanted else _unsupported(path)
                 continue
             mode = os.stat(path).st_mode  # a link: what it points at; else the special file
         except OSError as exc:
             yield Skipped(str(path), _link_reason(exc))
             continue
         if stat.S_ISREG(mode):
-            if path.suffix.lower() in wanted:
-                yield path
+            yield path if path.suffix.lower() in wanted else _unsupported(path)
         elif stat.S_ISDIR(mode):
             yield Skipped(str(path), "a link to a folder (not followed; name the folder itself to read it)")
         else:
             yield Skipped(str(path), f"not a regular file but {file_kind(mode)}")
+
+
+def _unsupported(path: Path) -> Skipped:
+    return Skipped(str(path), "unsupported type", problem=False)
 
 
 def _link_reason(exc: OSError) -> str:

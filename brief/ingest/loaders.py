@@ -12,13 +12,14 @@ from brief.ingest.files import IngestLimits, Skipped, UnreadableFile, read_regul
 from brief.ingest.html import parse_html
 from brief.ingest.markup import FrontMatterError, parse_blocks, split_front_matter
 from brief.ingest.metadata import parse_any_date
+from brief.ingest.office import OFFICE_SUFFIXES, OfficeError, parse_office
 from brief.ingest.pdf import PdfError, parse_pdf
 from brief.types import Article
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | {".pdf"} | OFFICE_SUFFIXES
 
 # JSON field names accepted for each metadata item, first match wins.
 _JSON_FIELDS = {
@@ -115,6 +116,12 @@ def parse_file(path: Path, data: bytes, limits: IngestLimits) -> LoadResult:
         try:
             hints, blocks = parse_pdf(data)
         except PdfError as exc:
+            raise LoadError(name, str(exc)) from exc
+        return LoadResult(name, [_checked(assemble_article(blocks, hints, name), name)], [])
+    if suffix in OFFICE_SUFFIXES:
+        try:
+            hints, blocks = parse_office(data, suffix)
+        except OfficeError as exc:
             raise LoadError(name, str(exc)) from exc
         return LoadResult(name, [_checked(assemble_article(blocks, hints, name), name)], [])
     text = decode_text(data, name)

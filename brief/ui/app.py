@@ -6,6 +6,7 @@ list, delete), Evaluate (question sets and metrics). Each browser session keeps 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ BACKENDS = ["auto", "extractive", "openai", "local"]
 DOC_HEADERS = ["title", "outlet", "author", "date", "chunks", "id"]
 MAX_UPLOAD = "50mb"
 EXAMPLE_TITLE_CHARS = 80
+MAX_LINKS = 50  # links in one "Add a link" request
 
 
 def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None) -> SearchFilters:
@@ -217,12 +219,7 @@ class BriefApp:
         """Copy uploads into BRIEF_HOME/uploads and ingest them; one result row per file."""
         if not files:
             return [["", "no files chosen", 0, ""]], *self.library_views()
-        self.uploads.mkdir(parents=True, exist_ok=True)
-        stored = []
-        for temp in files:
-            target = self.uploads / _safe_name(str(temp))
-            shutil.copyfile(temp, target)
-            stored.append(target)
+        stored = [self._store_upload(Path(temp)) for temp in files]
         total = len(stored)
 
         def report(done: int, _total: int, current: str) -> None:
@@ -234,6 +231,62 @@ class BriefApp:
             for f in result.files
         ]
         return rows, *self.library_views()
+
+    def _store_upload(self, temp: Path) -> Path:
+        """Keep an upload under its content hash (uploads/<hash>/<name>): two readers' report.md
+        stay two documents, and the same bytes uploaded again land on the same path (unchanged)."""
+        digest = hashlib.sha256()
+        with temp.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        target = self.uploads / digest.hexdigest()[:24] / _safe_name(str(temp))
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+            shutil.copyfile(temp, partial)
+            partial.replace(target)  # never a half-copied file under the final name
+        return target
+
+    def add_links(self, text: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Fetch and ingest the links (one per line) under the app's fetch policy; a row per link."""
+        from brief.web.fetch import FetchPolicy
+        from brief.web.links import LinkIngestor
+
+        urls = list(dict.fromkeys(line.strip() for line in (text or "").splitlines() if line.strip()))
+        if not urls:
+            return [["", "no links given", 0, "paste one or more links, one per line"]], *self.library_views()
+        if len(urls) > MAX_LINKS:
+            reason = f"{len(urls)} links; at most {MAX_LINKS} at a time"
+            return [["", "refused", 0, reason]], *self.library_views()
+        web = LinkIngestor(self.library, FetchPolicy.from_settings(self.library.settings))
+        outcomes = web.ingest_links(
+            urls, progress=lambda done, total, url: progress(done / max(total, 1), desc=f"fetching {url}"[:120])
+        )
+        rows = [[o.url, o.status, o.chunks, o.reason] for o in outcomes]
+        return rows, *self.library_views()
+
+    def check_feeds(self, feed_url: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Poll one feed (added to the list when it works) or, with no URL, every known feed."""
+        from brief.web.fetch import FetchPolicy
+        from brief.web.links import LinkIngestor, known_feeds
+
+        urls = [feed_url.strip()] if (feed_url or "").strip() else [url for url, _, _ in known_feeds(self.library)]
+        if not urls:
+            rows = [["", "no feeds", 0, "enter a feed URL, or list feeds in brief.toml (feeds = [...])"]]
+            return rows, self.feed_rows(), *self.library_views()
+        web = LinkIngestor(self.library, FetchPolicy.from_settings(self.library.settings))
+        rows = []
+        for number, url in enumerate(urls):
+            progress(number / len(urls), desc=f"checking {url}"[:120])
+            poll = web.poll_feed(url, self.library.settings.feed_max_entries)
+            rows.append([url, poll.status if poll.status != "checked" else f"{len(poll.links)} new", 0, poll.reason])
+            rows.extend([o.url, o.status, o.chunks, o.reason] for o in poll.links)
+        return rows, self.feed_rows(), *self.library_views()
+
+    def feed_rows(self) -> list[list[str]]:
+        from brief.web.links import known_feeds
+
+        return [list(row) for row in known_feeds(self.library)] or [["", "", "no feeds yet"]]
 
     def delete(self, doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:
@@ -384,7 +437,7 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
             with gr.Tab("Library", id="library"):
                 uploads = gr.File(
                     file_count="multiple",
-                    label="Add articles (.md .txt .html .pdf .jsonl .json)",
+                    label="Add articles (.md .txt .html .pdf .docx .odt .jsonl .json)",
                     elem_id="brief-upload",
                 )
                 ingest = gr.Button("Ingest", variant="primary", elem_id="brief-ingest")
@@ -394,6 +447,37 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                     interactive=False,
                     elem_id="brief-results",
                 )
+                with gr.Row():
+                    links = gr.Textbox(
+                        label="Add a link (one or more web addresses, one per line)",
+                        lines=2,
+                        placeholder="https://example.com/news/article.html",
+                        scale=4,
+                        elem_id="brief-links",
+                    )
+                    add_links = gr.Button("Add", variant="primary", scale=1, elem_id="brief-add-links")
+                link_results = gr.Dataframe(
+                    headers=["link", "result", "chunks", "reason"],
+                    label="Links and feed entries",
+                    interactive=False,
+                    wrap=True,
+                    elem_id="brief-link-results",
+                )
+                with gr.Accordion("News feeds", open=False):
+                    feeds_table = gr.Dataframe(
+                        value=app.feed_rows(),
+                        headers=["feed", "title", "last check"],
+                        label="Feeds",
+                        interactive=False,
+                        elem_id="brief-feeds",
+                    )
+                    with gr.Row():
+                        feed_url = gr.Textbox(
+                            label="Feed URL (RSS or Atom; leave empty to check every feed)",
+                            scale=4,
+                            elem_id="brief-feed-url",
+                        )
+                        check_feeds = gr.Button("Check now", scale=1, elem_id="brief-check-feeds")
                 stats = gr.Markdown()
                 table = gr.Dataframe(headers=DOC_HEADERS, label="Documents", interactive=False, elem_id="brief-docs")
                 with gr.Row():
@@ -402,6 +486,8 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                 deleted = gr.HTML()
                 views = [table, to_delete, stats, sources, doc_filter, brief_sources, brief_docs]
                 ingest.click(app.upload, [uploads], [results, *views])
+                add_links.click(app.add_links, [links], [link_results, *views])
+                check_feeds.click(app.check_feeds, [feed_url], [link_results, feeds_table, *views])
                 delete.click(app.delete, [to_delete], [deleted, *views])
                 demo.load(app.library_views, None, views)
 
