@@ -75,6 +75,21 @@ def _is_settings_error(exc: Exception) -> bool:
 @click.version_option(package_name="brief", prog_name="brief")
 def main() -> None:
     """brief: cited answers and one-page briefings from a library of news articles."""
+    _show_progress_notes()
+
+
+def _show_progress_notes() -> None:
+    """The library's one-line notes on slow first-time work ("preparing the embedding model")
+    go to stderr, so a first run never sits in silence."""
+    import logging
+
+    logger = logging.getLogger("brief")
+    if not any(getattr(h, "brief_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("note: %(message)s"))
+        handler.brief_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 __all__ = ["main"]
