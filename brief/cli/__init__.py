@@ -14,6 +14,7 @@ try:
 
     import click
 
+    from brief.cli.output import echo
     from brief.errors import BriefError
 except KeyboardInterrupt:  # Ctrl-C while Python is still loading the command line
     sys.stderr.write("interrupted\n")
@@ -56,7 +57,7 @@ class BriefGroup(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED_EXIT_CODE)
         except BriefError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except Exception as exc:
             if _is_settings_error(exc):
