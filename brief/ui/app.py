@@ -427,6 +427,7 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                 check_feeds.click(app.check_feeds, [feed_url], [link_results, feeds_table, *views])
                 delete.click(app.delete, [to_delete], [deleted, *views])
                 demo.load(app.library_views, None, views)
+                demo.load(app.feed_rows, None, feeds_table)
 
             with gr.Tab("Evaluate", id="evaluate"):
                 sets = app.question_sets()
