@@ -128,3 +128,14 @@ def test_hidden_text_in_a_fetched_page_is_not_stored(server: WebServer, tmp_path
     assert "Visible start." in texts and "Visible end of the sentence about the river." in texts
     for marker in HIDDEN_MARKERS:
         assert marker not in texts
+
+
+def test_a_pages_canonical_url_has_one_spelling() -> None:
+    """A file and a fetched copy name the same address, whatever tracking parameters it carried."""
+    from brief.ingest.html import parse_html
+
+    page = article_page(
+        ARTICLE_TITLE, ARTICLE_PARAGRAPHS, canonical=CANONICAL.replace("https://", "HTTPS://") + "?utm_source=rss#top"
+    )
+    hints, _ = parse_html(page)
+    assert hints["url"] == CANONICAL

@@ -75,7 +75,7 @@ def test_add_links_and_refuse_private_addresses(page: Page, server: WebServer, l
     expect(added).to_contain_text("added", timeout=MODEL_WORK_MS)
     refused = rows.filter(has_text=private)
     expect(refused).to_contain_text("refused")
-    expect(refused).to_contain_text("127.0.0.1, a loopback address")
+    expect(refused).to_contain_text("refused: 127.0.0.1 is a loopback address")
     expect(refused).to_contain_text("BRIEF_FETCH_ALLOW_PRIVATE")
     hop = rows.filter(has_text="/to-loopback")
     expect(hop).to_contain_text("refused")

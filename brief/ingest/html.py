@@ -14,11 +14,12 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from brief.ingest.markup import RawBlock
+from brief.web.urls import normalize_url
 
 # Inline style declarations that make an element invisible.
 _HIDING_STYLE = re.compile(
     r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)"
-    r"|font-size\s*:\s*0*(?:\.0+)?(?:px|pt|em|rem|%|vw|vh)?)\s*(?:!\s*important\s*)?(?:;|$)",
+    r"|font-size\s*:\s*(?:0+(?:\.0*)?|\.0+)(?:px|pt|em|rem|%|vw|vh)?)\s*(?:!\s*important\s*)?(?:;|$)",
     re.I,
 )
 # A CSS rule in a <style> element: "selectors { declarations }" (no nesting, comments removed).
@@ -56,7 +57,8 @@ def parse_html(markup: str | bytes, url: str = "") -> tuple[dict[str, str], list
         "author": document.author or "",
         "date": document.date or "",
         "source": document.sitename or "",
-        "url": document.url or "",
+        # One spelling of the address (no tracking parameters), as for fetched pages.
+        "url": normalize_url(document.url, base=url) if document.url else "",
         "language": language,
     }
     blocks = _blocks(document.body) if document.body is not None else []

@@ -259,9 +259,12 @@ class BriefApp:
             reason = f"{len(urls)} links; at most {MAX_LINKS} at a time"
             return [["", "refused", 0, reason]], *self.library_views()
         web = LinkIngestor(self.library, FetchPolicy.from_settings(self.library.settings))
-        outcomes = web.ingest_links(
-            urls, progress=lambda done, total, url: progress(done / max(total, 1), desc=f"fetching {url}"[:120])
-        )
+        try:
+            outcomes = web.ingest_links(
+                urls, progress=lambda done, total, url: progress(done / max(total, 1), desc=f"fetching {url}"[:120])
+            )
+        except Exception as exc:  # noqa: BLE001 - the reader gets a sentence, never a traceback
+            return [["", "failed", 0, f"the links could not be added: {exc}"]], *self.library_views()
         rows = [[o.url, o.status, o.chunks, o.reason] for o in outcomes]
         return rows, *self.library_views()
 
@@ -278,7 +281,11 @@ class BriefApp:
         rows = []
         for number, url in enumerate(urls):
             progress(number / len(urls), desc=f"checking {url}"[:120])
-            poll = web.poll_feed(url, self.library.settings.feed_max_entries)
+            try:
+                poll = web.poll_feed(url, self.library.settings.feed_max_entries)
+            except Exception as exc:  # noqa: BLE001 - one feed's failure must not hide the others'
+                rows.append([url, "failed", 0, str(exc)])
+                continue
             rows.append([url, poll.status if poll.status != "checked" else f"{len(poll.links)} new", 0, poll.reason])
             rows.extend([o.url, o.status, o.chunks, o.reason] for o in poll.links)
         return rows, self.feed_rows(), *self.library_views()
@@ -490,6 +497,7 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                 check_feeds.click(app.check_feeds, [feed_url], [link_results, feeds_table, *views])
                 delete.click(app.delete, [to_delete], [deleted, *views])
                 demo.load(app.library_views, None, views)
+                demo.load(app.feed_rows, None, feeds_table)
 
             with gr.Tab("Evaluate", id="evaluate"):
                 sets = app.question_sets()

@@ -273,10 +273,11 @@ class Fetcher:
                 why = address_refusal(address)
                 if why:
                     via = "" if current == url else f" (redirected to {current})"
+                    what = f"{host} is {why}" if host.strip("[]") == address else f"{host} resolves to {address}, {why}"
                     raise RefusedAddress(
                         url,
-                        f"refused: {host} resolves to {address}, {why}{via}; links to private networks "
-                        "are not fetched here (an operator can allow them: BRIEF_FETCH_ALLOW_PRIVATE=true)",
+                        f"refused: {what}{via}; links to private networks are not fetched here "
+                        "(an operator can allow them: BRIEF_FETCH_ALLOW_PRIVATE=true)",
                     )
         return addresses[0]
 
