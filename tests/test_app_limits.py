@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -144,10 +145,21 @@ def test_uploads_are_capped_by_files_and_bytes_per_request(capped_app: Any) -> N
 
 def test_a_huge_question_is_refused_and_never_echoed(capped_app: Any) -> None:
     # 50 MB in one request: refused before Gradio reads it, with a short answer.
-    question = "Why? " * (10 * 1024 * 1024)
-    body = json.dumps({"data": [question, [], "extractive", [], "", "", []], "fn_index": 0, "session_hash": "abc"})
     with httpx.Client(timeout=DEADLINE) as client:
-        refused = client.post(f"{capped_app.url}gradio_api/queue/join", content=body.encode())
+        config = client.get(f"{capped_app.url}config").json()
+        (chat,) = [d["id"] for d in config["dependencies"] if d.get("api_name") == "chat"]
+
+        def join(question: str) -> httpx.Response:
+            data = [question, [], [], "extractive", [], "", "", []]  # message, chat, history, backend, filters
+            body = {"data": data, "fn_index": chat, "trigger_id": None, "session_hash": uuid4().hex[:10]}
+            return client.post(
+                f"{capped_app.url}gradio_api/queue/join",
+                content=json.dumps(body).encode(),
+                headers={"content-type": "application/json"},
+            )
+
+        assert join("What ended the strike?").status_code == 200  # the same request, small, is accepted
+        refused = join("Why? " * (10 * 1024 * 1024))
     assert refused.status_code == 413
     assert len(refused.content) < 1000 and "too large" in refused.json()["detail"]
 

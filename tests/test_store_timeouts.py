@@ -109,6 +109,8 @@ class FreezingProxy:
                 return
             if not data:
                 return
+            if self.frozen.is_set():
+                continue  # arrived while freezing: swallowed, never delivered
             try:
                 dst.sendall(data)
             except OSError:
