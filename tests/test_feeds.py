@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 from test_links import chunk_texts, docs_of
-from web_support import HIDDEN_MARKERS, HOSTILE_ENTRY_TEXT, WebServer, web_server
+from web_support import HIDDEN_MARKERS, HOSTILE_ENTRY_TEXT, TEXT_FEED_ENTRIES, WebServer, web_server
 
 from brief.web.feeds import FeedError, FeedState, parse_feed
 
@@ -152,3 +152,24 @@ def test_hostile_feed(server: WebServer, tmp_path: Path) -> None:
     assert f"feed {feed}: 3 entries, 1 new (1 failed)" in again.stdout
     assert server.counts["/missing"] == missing + 1
     assert len(docs_of(home, tmp_path)) == 1
+
+
+def test_entries_without_links_and_the_entry_cap(server: WebServer, settings_factory, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Entries that carry only their text become one document each; entries beyond the per-poll
+    cap are taken at the next poll (the feed's validators are not kept until then)."""
+    from conftest import make_library
+
+    from brief.web.fetch import FetchPolicy
+    from brief.web.links import LinkIngestor
+
+    library = make_library(settings_factory(), embedder)
+    web = LinkIngestor(library, FetchPolicy(allow_private=True))
+    feed = server.url("/text-feed.xml")
+    first = web.poll_feed(feed, max_entries=2)
+    assert [(link.status, link.chunks > 0) for link in first.links] == [("added", True), ("added", True)]
+    assert FeedState(library.settings.home / "feeds.json").records[feed].etag == ""  # one entry still to take
+    second = web.poll_feed(feed, max_entries=2)
+    assert [link.status for link in second.links] == ["added"]
+    assert sorted(d.title for d in library.documents()) == sorted(t for t, _ in TEXT_FEED_ENTRIES)
+    third = web.poll_feed(feed, max_entries=2)
+    assert (third.status, third.requests) == ("unchanged", 1)

@@ -3,6 +3,7 @@ web server on 127.0.0.1; and uploads kept by content hash (two readers' report.m
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ def link_library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Ite
     """An empty library whose app may fetch "localhost" by name (an operator's exemption), and
     nothing else that resolves to a private address: the default policy."""
     with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in __import__("os").environ if n.startswith("BRIEF_")]:
+        for name in [n for n in os.environ if n.startswith("BRIEF_")]:
             mp.delenv(name)
         mp.chdir(tmp_path_factory.mktemp("ui-links-cwd"))
         settings = Settings(home=tmp_path_factory.mktemp("ui-links") / "home", fetch_allow_hosts=["localhost"])

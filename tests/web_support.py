@@ -153,6 +153,34 @@ def hostile_feed(base: str) -> str:
 </channel></rss>"""
 
 
+TEXT_FEED_ENTRIES = [
+    (
+        "Ferry Fares Rise by Ten Percent",
+        "Ferry fares across the harbour will rise by ten percent from March, the operator said on Monday, "
+        "blaming the price of fuel.",
+    ),
+    (
+        "New Pier Opens on Marrow Island",
+        "A new pier opened on Marrow Island on Sunday, allowing larger ferries to call at the island in winter "
+        "for the first time.",
+    ),
+    (
+        "Harbour Pilots Agree New Contract",
+        "The harbour pilots' union agreed a new three-year contract with the port authority on Friday, ending "
+        "months of talks.",
+    ),
+]
+# Entries that carry their text and no link (press-release feeds look like this).
+TEXT_FEED = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour notices</title>'
+    + "".join(
+        f"<item><title>{t}</title><guid>notice-{i}</guid><description>&lt;p&gt;{d}&lt;/p&gt;</description></item>"
+        for i, (t, d) in enumerate(TEXT_FEED_ENTRIES)
+    )
+    + "</channel></rss>"
+)
+
+
 @dataclass
 class WebServer:
     """The running server: its base URL, request counts, and headers it received."""
@@ -288,6 +316,9 @@ def _handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
         def hostile(self, _count: int) -> None:
             self._send(200, "application/rss+xml", hostile_feed(server.base).encode())
 
+        def text_feed(self, _count: int) -> None:
+            self._conditional("application/rss+xml", TEXT_FEED.encode())
+
         def feed_as_html(self, _count: int) -> None:
             self._send(200, "text/html", rss_feed().encode())
 
@@ -325,6 +356,7 @@ def _handler(server: WebServer) -> type[BaseHTTPRequestHandler]:
         "/atom.xml": Handler.atom,
         "/hostile.xml": Handler.hostile,
         "/feed-as-html": Handler.feed_as_html,
+        "/text-feed.xml": Handler.text_feed,
     }
     return Handler
 

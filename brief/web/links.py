@@ -155,7 +155,7 @@ class LinkIngestor:
             if isinstance(fetched, LinkOutcome):
                 outcomes.append(fetched)
                 continue
-            snapshots[number] = self._write_snapshot(url, url, fetched)
+            snapshots[number] = self._write_snapshot(url, normalize_url(url) or url, fetched)
             outcomes.append(None)
         self._ingest(snapshots, outcomes)
         if progress:
@@ -177,11 +177,12 @@ class LinkIngestor:
         return result
 
     def _write_snapshot(self, url: str, key: str, result: FetchResult) -> _Snapshot:
+        """Write the body under a name derived from `key` (one file per address or feed entry)."""
         suffix = _SUFFIXES.get(result.media_type) or _sniff_suffix(result.body)
         body = result.body
         if suffix in (".html", ".txt", ".md"):
             body = _as_utf8(result, suffix)
-        name = hashlib.sha256(normalize_url(key).encode() or key.encode()).hexdigest()[:24]
+        name = hashlib.sha256(key.encode()).hexdigest()[:24]
         path = self.snapshots / f"{name}{suffix}"
         previous = path.read_bytes() if path.exists() else None
         self.snapshots.mkdir(parents=True, exist_ok=True)
@@ -234,13 +235,15 @@ class LinkIngestor:
             except FeedError as exc:
                 return FeedOutcome(address, "failed", reason=str(exc), requests=self.fetcher.requests - requests_before)
             seen = set(record.seen)
-            new = [e for e in feed.entries if e.key not in seen][:max_entries]
+            unseen = [e for e in feed.entries if e.key not in seen]
+            new = unseen[:max_entries]
             links = self._ingest_entries(new, address)
             taken = [entry.key for entry, link in zip(new, links, strict=True) if link.ok]
-            # Validators are kept only when every new entry was handled: otherwise the next poll
-            # must see the whole feed again to retry the ones that failed.
-            etag = result.headers.get("etag", "") if len(taken) == len(new) else ""
-            last_modified = result.headers.get("last-modified", "") if len(taken) == len(new) else ""
+            # Validators are kept only when every unseen entry was handled: otherwise the next poll
+            # must see the whole feed again, to retry the ones that failed or were left for later.
+            complete = len(taken) == len(unseen)
+            etag = result.headers.get("etag", "") if complete else ""
+            last_modified = result.headers.get("last-modified", "") if complete else ""
             changed = (
                 bool(taken)
                 or (etag, last_modified) != (record.etag, record.last_modified)
