@@ -19,7 +19,8 @@ from test_llm_backends import library_on, openai_settings
 from brief.prompts import format_history, format_sources, new_fence
 from brief.types import Chunk, Passage
 
-HOSTILE = FIXTURES / "hostile" / "metadata-injection.md"
+# Kept apart from fixtures/hostile, whose files other tests count.
+HOSTILE = FIXTURES / "prompt" / "metadata-injection.md"
 QUESTION = "How deep will the Tidewater harbour channel be dredged?"
 ROLE_LINE = re.compile(r"^\W*(system|assistant|user|human|developer)\s*:", re.I | re.M)
 FENCED = r"<<<{fence}\n.*?\n{fence}>>>"
