@@ -609,7 +609,10 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                 brief_chips = gr.HTML(no_filters, js_on_load=None, elem_id="brief-brief-chips")
                 topic = gr.Textbox(label="Topic or question", elem_id="brief-topic")
                 with gr.Row():
-                    with gr.Column(scale=1, min_width=260), gr.Accordion("Filters", open=False):
+                    with (
+                        gr.Column(scale=1, min_width=260),
+                        gr.Accordion("Filters", open=False, elem_id="brief-brief-filters"),
+                    ):
                         brief_sources, brief_since, brief_until, brief_docs, brief_clear = _filter_inputs(
                             outlets, doc_choices, "brief-brief"
                         )

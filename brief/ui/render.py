@@ -8,6 +8,7 @@ class name (`brief-ref-<doc id>-<chunk index>`), which the page's own script rea
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from urllib.parse import urlparse
@@ -203,9 +204,10 @@ def answer_html(answer: Answer) -> str:
         '<div class="brief-tools">'
         '<button type="button" class="brief-copy" title="Copy the answer and its sources as Markdown">Copy</button>'
         f"{jump}"
-        f'<pre hidden class="brief-copy-md">{_e(answer_markdown(answer))}</pre>'
+        # Base64: the chat's Markdown pass would fold the text's line breaks; scripts.py decodes it.
+        f'<pre hidden class="brief-copy-md">{base64.b64encode(answer_markdown(answer).encode()).decode()}</pre>'
         '<details class="brief-footer"><summary title="How this answer was written">i</summary> '
-        f"answered by {_e(answer.backend)} · {total:.0f} ms</details>"
+        f'<span class="brief-how">answered by {_e(answer.backend)} · {total:.0f} ms</span></details>'
         "</div>"
     )
     return "".join(parts)

@@ -4,7 +4,7 @@ One click listener on the document, because chat messages are sanitized (no hand
 data-* attributes) and re-rendered at will:
 - a citation ([n] in an answer, or a passage in the sources panel) asks the server for the
   reader view of its passage (`trigger('select', {ref, quote})`); the ref is a class name;
-- "Copy" puts the answer's Markdown (a hidden <pre> beside it) on the clipboard;
+- "Copy" puts the answer's Markdown (base64 in a hidden <pre> beside it) on the clipboard;
 - "Sources ↓" (phones) scrolls to the sources panel; the reader's ✕ closes it.
 Whenever the reader shows an article, its marked passage is scrolled into view inside it.
 """
@@ -30,7 +30,8 @@ const onClick = async (event) => {
   const copy = target.closest('.brief-copy');
   if (copy) {
     const md = copy.parentElement.querySelector('.brief-copy-md');
-    window.__briefCopied = md ? md.textContent : '';
+    const bytes = Uint8Array.from(atob(md ? md.textContent.trim() : ''), (c) => c.charCodeAt(0));
+    window.__briefCopied = new TextDecoder().decode(bytes);
     const ok = await copyText(window.__briefCopied);
     copy.textContent = ok ? 'Copied' : 'Copy failed';
     setTimeout(() => { copy.textContent = 'Copy'; }, 1500);
