@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from conftest import ARTICLES, FIXTURES, REPO, SEED, free_port, make_library
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from test_llm_backends import FaultServer, openai_settings
 from ui_support import (
     DECLINE_TEXT,
     MODEL_WORK_MS,
@@ -58,6 +60,7 @@ The Orrin Valley public library will open on Sundays from April, the town counci
 Monday. Volunteers will staff the reading room from noon until five o'clock.
 """
 EXTRA_TITLE = "Orrin Valley Library Extends Weekend Hours"
+DEADLINE = 180.0  # seconds the stalled model waits at most
 
 
 def _clean_environment(mp: pytest.MonkeyPatch) -> None:
@@ -367,3 +370,33 @@ def test_two_writers_are_offered_in_settings(browser: Browser, tmp_path: Path, e
             expect(writer.get_by_label(re.compile("extractive"))).not_to_be_checked()
         finally:
             context.close()
+
+
+# ----- a model that takes its time ----------------------------------------------------------------
+
+
+def test_a_slow_model_shows_thinking_with_elapsed_seconds(browser: Browser, tmp_path: Path, embedder: Any) -> None:
+    release = threading.Event()
+    model = FaultServer(lambda server, conn, seen: release.wait(DEADLINE), max_requests=5, max_wait=DEADLINE)
+    library = make_library(Settings(home=tmp_path / "home", **openai_settings(model.base_url)), embedder)
+    report = library.ingest([ARTICLES / "port-strike-ends.md"])
+    assert report.ok, report.errors
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        with running_app(library, free_port()) as slow:
+            page = context.new_page()
+            open_app(page, slow.url)
+            page.locator("#brief-question textarea").fill("How long did the Port Calloway strike last?")
+            page.locator("#brief-ask").click()
+            thinking = page.locator("#brief-chat .brief-thinking")
+            expect(thinking).to_have_text(re.compile(r"^thinking… \d+ s$"), timeout=UI_MS)
+            # The count goes on while the model has said nothing yet.
+            expect(thinking).to_have_text(re.compile(r"^thinking… ([2-9]|\d\d+) s$"), timeout=UI_MS)
+            assert len(model.seen) >= 1  # the question did reach the model
+            release.set()  # the model gives up without a word: the answer falls back and is shown
+            expect(page.locator("#brief-chat .brief-footer")).to_have_count(1, timeout=MODEL_WORK_MS)
+            expect(thinking).to_have_count(0)
+    finally:
+        release.set()
+        context.close()
+        model.stopping.set()
