@@ -119,6 +119,7 @@ def _evaluate(page: Page, out: Path, size: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "artifacts" / "screenshots")
+    parser.add_argument("--size", choices=sorted(SIZES), action="append", help="only these sizes (default: all)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     os.chdir(REPO)  # the Evaluate tab lists ./eval
@@ -127,6 +128,8 @@ def main() -> None:
         with running_app(library, _free_port()) as app, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             for size, viewport in SIZES.items():
+                if args.size and size not in args.size:
+                    continue
                 context = browser.new_context(viewport=viewport, device_scale_factor=1)
                 page = context.new_page()
                 open_app(page, app.url)

@@ -571,6 +571,10 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                             height="calc(100dvh - 330px)",
                             sanitize_html=True,
                             buttons=[],  # the stock copy buttons copy raw HTML; answers carry their own
+                            placeholder=(
+                                "Ask about your articles. Every answer cites its sources: click [n] "
+                                "to read the passage in its article."
+                            ),
                             elem_id="brief-chat",
                         )
                         with gr.Row():
@@ -713,7 +717,9 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                 eval_backend = _writer_picker(writers, "extractive", "brief-eval-writer")
                 run_eval = gr.Button("Run evaluation", variant="primary", elem_id="brief-run-eval")
                 eval_summary = gr.HTML()
-                eval_metrics = gr.Dataframe(label="Metrics", interactive=False, elem_id="brief-metrics")
+                eval_metrics = gr.Dataframe(
+                    headers=["metric", "all"], label="Metrics", interactive=False, elem_id="brief-metrics"
+                )
                 eval_items = gr.Dataframe(
                     headers=["set", "id", "question", "answerable", "declined", "fact recall", "hit", "answer"],
                     label="Per question",

@@ -94,7 +94,9 @@ details.brief-footer > summary::-webkit-details-marker { display: none; }
 
 /* Phones: sources below the answer, one tap away; no fixed header over the text. */
 @media (max-width: 720px) {
-  #brief-chat { height: calc(100dvh - 260px) !important; min-height: 300px; }
+  .main.fillable { padding-left: 10px !important; padding-right: 10px !important; }
+  .tab-wrapper button { padding-left: .55rem !important; padding-right: .55rem !important; }
+  #brief-chat { height: calc(100dvh - 240px) !important; min-height: 300px; }
   .brief-jump { display: inline-block !important; }
   .brief-header .brief-tagline { display: none; }
   .brief-reader-body { max-height: 60vh; }
