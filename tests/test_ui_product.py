@@ -38,7 +38,6 @@ from ui_support import (
 
 from brief.settings import Settings
 from brief.types import Answer, Citation, Sentence
-from brief.ui import render
 
 pytestmark = pytest.mark.browser
 
@@ -145,6 +144,8 @@ def test_copy_puts_markdown_with_markers_and_sources_on_the_clipboard(page: Page
 
 
 def test_copied_markdown_escapes_markup_from_articles() -> None:
+    from brief.ui import render
+
     citation = Citation(1, "d1", "d1:0000", "<b>Bold</b> title", "Outlet", "2025-01-01", "javascript:x", "<img src=x>")
     answer = Answer(
         "q",

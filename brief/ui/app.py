@@ -763,6 +763,7 @@ def launch(
             server_port=port if port is not None else settings.ui_port,
             auth=auth,
             css=render.APP_CSS,
+            head=render.PAGE_HEAD,
             theme=brief_theme(),
             max_file_size=MAX_UPLOAD,
             prevent_thread_lock=not block,

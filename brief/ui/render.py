@@ -94,14 +94,18 @@ details.brief-footer > summary::-webkit-details-marker { display: none; }
 
 /* Phones: sources below the answer, one tap away; no fixed header over the text. */
 @media (max-width: 720px) {
-  .main.fillable { padding-left: 10px !important; padding-right: 10px !important; }
   .tab-wrapper button { padding-left: .55rem !important; padding-right: .55rem !important; }
-  #brief-chat { height: calc(100dvh - 240px) !important; min-height: 300px; }
+  #brief-chat { height: calc(100dvh - 290px) !important; min-height: 300px; }
   .brief-jump { display: inline-block !important; }
   .brief-header .brief-tagline { display: none; }
   .brief-reader-body { max-height: 60vh; }
 }
 """
+
+# Gradio scopes APP_CSS to its container; the page padding sits outside it, so this goes in <head>.
+PAGE_HEAD = (
+    "<style>@media (max-width: 720px) { .app { padding-left: 8px !important; padding-right: 8px !important; } }</style>"
+)
 
 # An HTML tag in copied Markdown would be live markup wherever the text is pasted and rendered.
 _ANGLE = re.compile(r"[<>]")
