@@ -17,7 +17,7 @@ from brief.retrieve import HybridSearcher, SearchFilters
 from brief.settings import Settings
 from brief.store import Store
 from brief.text import clean_question
-from brief.types import Answer, Brief, DocumentRecord
+from brief.types import Answer, Brief, Chunk, DocumentRecord
 
 if TYPE_CHECKING:  # ingestion loads the parsers (HTML, PDF, ...): only `ingest` needs them
     from brief.ingestion import IngestReport, ProgressCallback
@@ -182,6 +182,12 @@ class Library:
         if matches:
             raise UnknownDocument(f"'{doc_id}' matches {len(matches)} documents; give more of the id")
         raise UnknownDocument(f"no document with id '{doc_id}' (see: brief docs)")
+
+    def document_chunks(self, doc_id: str) -> list[Chunk]:
+        """The stored chunks of one document, in reading order (their offsets index its text)."""
+        record = self.document(doc_id)
+        chunks = self.store.get_chunks(self.store.chunk_ids_of(record.doc_id))
+        return sorted(chunks, key=lambda c: c.index)
 
     def remove(self, doc_id: str) -> DocumentRecord:
         """Delete one document and its chunks."""

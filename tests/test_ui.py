@@ -2,7 +2,7 @@
 
 One app, started through the real `brief.ui.app.launch(..., block=False)` path on a free
 loopback port, serves a fixture library (the seed corpus, a hostile XSS article and two fixture
-articles) for the whole module. Screenshots of each tab go to artifacts/screenshots/.
+articles) for the whole module. Screenshots of each tab go to artifacts/test-screenshots/.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ from brief.settings import Settings
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
+# The reviewed screenshots in artifacts/screenshots/ come from tests/ui_screenshots.py; these are
+# the tests' own, for looking at a failure.
+SCREENSHOTS = REPO / "artifacts" / "test-screenshots"
 XSS = FIXTURES / "hostile" / "xss.md"
 EXTRA_ARTICLES = ("port-strike-ends.md", "central-bank-rate-hike.md")
 SEED_TITLE = "New US sanctions will push Pakistan toward China"
@@ -289,6 +291,10 @@ def test_library_upload_and_delete(page: Page, ui_library: Any, tmp_path: Path) 
     page.get_by_role("option", name=re.compile(re.escape(NEW_TITLE))).click()
     expect(picker).to_have_value(re.compile(re.escape(NEW_TITLE)))
     page.locator("#brief-delete").click()
+    # Delete asks first, naming the document; only the confirmation removes it.
+    expect(page.locator("#brief-delete-yes")).to_be_visible(timeout=UI_MS)
+    expect(page.get_by_text(re.compile(r"Delete .*" + re.escape(NEW_TITLE)))).to_be_visible()
+    page.locator("#brief-delete-yes").click()
     expect(page.get_by_text(f"Deleted {NEW_TITLE}.")).to_be_visible(timeout=MODEL_WORK_MS)
     expect(docs).not_to_contain_text(NEW_TITLE, timeout=UI_MS)
     expect(docs).to_contain_text(SEED_TITLE)

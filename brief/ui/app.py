@@ -1,16 +1,21 @@
 """The Gradio app: a thin layer over `brief.Library` (no retrieval, prompt or citation logic here).
 
-Tabs: Chat (streamed, cited answers), Brief (one-page briefs and downloads), Library (upload,
-list, delete), Evaluate (question sets and metrics). Each browser session keeps its own chat.
+Tabs: Chat (streamed, cited answers; sources grouped by article; a citation opens its passage
+in the article), Brief (one-page briefs and downloads), Library (upload, links, feeds, list,
+delete with confirmation and undo), Evaluate (question sets and metrics). Each browser session
+keeps its own chat.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,14 +28,22 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from brief.library import Library  # noqa: E402
+from brief.backends import configured_backends  # noqa: E402
+from brief.library import Library, UnknownDocument  # noqa: E402
 from brief.prompts import one_line  # noqa: E402
-from brief.retrieve import SearchFilters  # noqa: E402
+from brief.retrieve import FilterError, SearchFilters, resolve_filters  # noqa: E402
 from brief.types import Answer  # noqa: E402
-from brief.ui import render  # noqa: E402
+from brief.ui import reader, render  # noqa: E402
 from brief.ui.guard import LoginThrottle, ModelSlots, RequestCaps, RequestGuard  # noqa: E402
+from brief.ui.scripts import READER_JS  # noqa: E402
+from brief.ui.theme import brief_theme  # noqa: E402
 
-BACKENDS = ["auto", "extractive", "openai", "local"]
+BACKEND_LABELS = {
+    "extractive": "Quotes from the articles (extractive)",
+    "openai": "OpenAI model",
+    "local": "Local model",
+}
+THINKING_TICK_SECONDS = 1.0  # how often "thinking… n s" is updated before the first word
 DOC_HEADERS = ["title", "outlet", "author", "date", "chunks", "id"]
 MAX_UPLOAD = "50mb"
 EXAMPLE_TITLE_CHARS = 80
@@ -51,6 +64,53 @@ def _example_questions(library: Library) -> list[str]:
 def _safe_name(name: str) -> str:
     base = Path(name).name
     return re.sub(r"[^\w.\- ]+", "_", base).strip() or f"upload-{uuid.uuid4().hex[:8]}"
+
+
+def _with_heartbeat(items: Iterator[Any], every: float) -> Iterator[Any]:
+    """The items of `items`, read on a worker thread, with None yielded every `every` seconds
+    while none arrives (so the page can say how long the model has been thinking)."""
+    box: queue.Queue[tuple[str, Any]] = queue.Queue()
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for item in items:
+                box.put(("item", item))
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading side, raised there
+            box.put(("error", exc))
+        else:
+            box.put(("done", None))
+
+    threading.Thread(target=pump, name="brief-answer", daemon=True).start()
+    try:
+        while True:
+            try:
+                kind, value = box.get(timeout=every)
+            except queue.Empty:
+                yield None
+                continue
+            if kind == "error":
+                raise value
+            if kind == "done":
+                return
+            yield value
+    finally:
+        stop.set()  # the reader left (new question, closed tab): stop after the current piece
+
+
+def _chip_labels(filters: SearchFilters, titles: dict[str, str]) -> list[str]:
+    """Each active filter in words: outlets, dates, documents (by title)."""
+    chips = [f"Outlet: {s}" for s in filters.sources]
+    if filters.since and filters.until:
+        chips.append(f"Dates: {filters.since} to {filters.until}")
+    elif filters.since:
+        chips.append(f"From {filters.since}")
+    elif filters.until:
+        chips.append(f"Until {filters.until}")
+    chips += [f"Document: {one_line(titles.get(d, d[:12]), 48)}" for d in filters.doc_ids]
+    return chips
 
 
 class BriefApp:
@@ -105,17 +165,44 @@ class BriefApp:
             messages = list(messages or []) + [{"role": "assistant", "content": render.error_html(refusal)}]
             yield messages, history, gr.update(), gr.update()
             return
+        filters = _filters(sources, since, until, doc_ids)
+        refusal = self._scope_refusal(filters)
+        if refusal:
+            messages = list(messages or []) + [
+                {"role": "user", "content": render._e(question)},
+                {"role": "assistant", "content": refusal},
+            ]
+            yield messages, history, render.sources_html(None), ""
+            return
         name = self._resolved(backend)
         with self.model_slots.claim(name) as free:
-            yield from self._answer(
-                question,
-                messages,
-                history,
-                name if free else "extractive",
-                free,
-                name,
-                _filters(sources, since, until, doc_ids),
-            )
+            yield from self._answer(question, messages, history, name if free else "extractive", free, name, filters)
+
+    def _scope_refusal(self, filters: SearchFilters) -> str:
+        """HTML saying why nothing can be searched (no document matches, or a bad filter), or ""."""
+        try:
+            matching, _total = self.scope(filters)
+        except FilterError as exc:
+            return render.error_html(str(exc))
+        return render.empty_scope_html(filters.describe()) if matching == 0 else ""
+
+    def scope(self, filters: SearchFilters) -> tuple[int, int]:
+        """(documents the filters admit, documents in the library); FilterError for a bad filter."""
+        docs = {d.doc_id: d for d in self.library.documents()}
+        if filters.is_empty():
+            return len(docs), len(docs)
+        resolved = resolve_filters(filters, docs)
+        return sum(1 for d in docs.values() if resolved.admits(d)), len(docs)
+
+    def chips(self, sources: list[str], since: str, until: str, doc_ids: list[str]) -> str:
+        """The active filters as chips, with how many documents they leave."""
+        filters = _filters(sources, since, until, doc_ids)
+        titles = {d.doc_id: d.title for d in self.library.documents()}
+        try:
+            matching, total = self.scope(filters)
+        except FilterError as exc:
+            return render.chips_html([*_chip_labels(filters, titles), str(exc)], None, len(titles))
+        return render.chips_html(_chip_labels(filters, titles), matching, total)
 
     def _answer(
         self,
@@ -129,18 +216,25 @@ class BriefApp:
     ) -> Iterator[tuple[Any, ...]]:
         messages = list(messages or []) + [
             {"role": "user", "content": render._e(question)},
-            {"role": "assistant", "content": render.streaming_html("")},
+            {"role": "assistant", "content": render.thinking_html(0)},
         ]
         yield messages, history, gr.update(), ""
         answer: Answer | None = None
         shown = ""
+        started = time.monotonic()
         try:
-            for piece in self.library.ask_stream(question, history=history, filters=filters, backend=backend):
+            stream = self.library.ask_stream(question, history=history, filters=filters, backend=backend)
+            for piece in _with_heartbeat(stream, THINKING_TICK_SECONDS):
                 if isinstance(piece, Answer):
                     answer = piece
                     break
-                shown += piece
-                messages[-1] = {"role": "assistant", "content": render.streaming_html(shown)}
+                if piece is None:  # no new text yet
+                    if shown:
+                        continue
+                    messages[-1] = {"role": "assistant", "content": render.thinking_html(time.monotonic() - started)}
+                else:
+                    shown += piece
+                    messages[-1] = {"role": "assistant", "content": render.streaming_html(shown)}
                 yield messages, history, gr.update(), ""
         except Exception as exc:  # noqa: BLE001 - the reader gets a sentence, never a traceback
             messages[-1] = {"role": "assistant", "content": render.error_html(f"The answer failed: {exc}")}
@@ -154,8 +248,25 @@ class BriefApp:
         yield messages, history, render.sources_html(answer), ""
 
     @staticmethod
-    def new_chat() -> tuple[list, list, str]:
-        return [], [], render.sources_html(None)
+    def new_chat() -> tuple[list, list, str, str]:
+        """An empty chat: no messages, no history, no sources, no open article."""
+        return [], [], render.sources_html(None), ""
+
+    def read(self, evt: gr.EventData) -> str:
+        """The reader view for a clicked citation: its article with the cited passage marked."""
+        data = getattr(evt, "_data", None) or {}
+        ref = render.parse_passage_ref(str(data.get("ref", "")))
+        if ref is None:
+            return reader.reader_error_html("This citation does not name a passage.")
+        doc_id, index = ref
+        try:
+            record = self.library.document(doc_id)
+            chunks = self.library.document_chunks(record.doc_id)
+        except UnknownDocument:
+            return reader.reader_error_html("This article is no longer in the library.")
+        layout = reader.article_text(chunks)
+        chunk = next((c for c in chunks if c.index == index), None)
+        return reader.reader_html(record, layout, reader.marked_spans(layout, chunk, str(data.get("quote", ""))))
 
     # ----- brief ----------------------------------------------------------------------------------
 
@@ -181,13 +292,17 @@ class BriefApp:
                 "(BRIEF_MAX_TOPIC_CHARS). Shorten it and try again."
             )
             return render.error_html(refusal), hidden, hidden, hidden
+        filters = _filters(sources, since, until, doc_ids)
+        refusal = self._scope_refusal(filters)
+        if refusal:
+            return refusal, hidden, hidden, hidden
         name = self._resolved(backend)
         try:
             progress(0.1, desc="gathering passages")
             with self.model_slots.claim(name) as free:
                 brief = self.library.report(
                     topic,
-                    _filters(sources, since, until, doc_ids),
+                    filters,
                     name if free else "extractive",
                     progress=lambda stage: progress(0.5, desc=stage),
                 )
@@ -295,22 +410,55 @@ class BriefApp:
 
         return [list(row) for row in known_feeds(self.library)] or [["", "", "no feeds yet"]]
 
-    def delete(self, doc_id: str | None) -> tuple[Any, ...]:
+    def ask_delete(self, doc_id: str | None) -> tuple[Any, ...]:
+        """First step of a delete: show what would be removed and ask; nothing is removed yet."""
         if not doc_id:
-            return render.error_html("Choose a document to delete."), *self.library_views()
+            return gr.update(visible=False), "", None, render.error_html("Choose a document to delete.")
+        try:
+            record = self.library.document(doc_id)
+        except UnknownDocument as exc:
+            return gr.update(visible=False), "", None, render.error_html(str(exc))
+        return gr.update(visible=True), render.delete_question_html(record), record.doc_id, ""
+
+    @staticmethod
+    def cancel_delete() -> tuple[Any, ...]:
+        return gr.update(visible=False), "", None, "<p>Nothing was deleted.</p>"
+
+    def delete(self, doc_id: str | None) -> tuple[Any, ...]:
+        """Second step: delete the confirmed document; its files are offered back as an undo."""
+        hidden = gr.update(visible=False)
+        if not doc_id:
+            return render.error_html("Choose a document to delete."), hidden, hidden, [], *self.library_views()
         record = self.library.remove(doc_id)
-        return f"<p>Deleted <b>{render._e(record.title)}</b>.</p>", *self.library_views()
+        files = [p for p in record.paths if Path(p).is_file()]
+        undo = gr.update(visible=bool(files))
+        return f"<p>Deleted <b>{render._e(record.title)}</b>.</p>", hidden, undo, files, *self.library_views()
+
+    def undo_delete(self, files: list[str] | None) -> tuple[Any, ...]:
+        """Ingest the deleted document's files again (they are kept; only the index forgot them)."""
+        hidden = gr.update(visible=False)
+        if not files:
+            return render.error_html("There is nothing to undo."), hidden, [], *self.library_views()
+        result = self.library.ingest([Path(p) for p in files])
+        if not result.ok:
+            message = render.error_html("The document could not be restored: " + "; ".join(result.errors))
+            return message, hidden, [], *self.library_views()
+        return "<p>Restored.</p>", hidden, [], *self.library_views()
 
     def library_views(self) -> tuple[Any, ...]:
-        """Table, delete picker, statistics, and the filter pickers of the chat and brief tabs."""
+        """Table, delete picker, statistics, the filter pickers of the chat and brief tabs, and
+        the "About this library" text."""
         docs = self.library.documents()
         choices = [render.document_choice(d) for d in docs]
         outlets = sorted({d.source for d in docs if d.source})
         dates = sorted(d.date for d in docs if d.date)
         stats = (
-            f"**{len(docs)}** documents · **{sum(d.chunks for d in docs)}** chunks · "
-            f"**{len(outlets)}** outlets · dates {dates[0] if dates else '–'} to {dates[-1] if dates else '–'} · "
-            f"embedder `{self.library.settings.embedder_name()}` · store `{self.library.store.location}`"
+            f"**{len(docs)}** documents · **{sum(d.chunks for d in docs)}** passages · "
+            f"**{len(outlets)}** outlets · dates {dates[0] if dates else '–'} to {dates[-1] if dates else '–'}"
+        )
+        about = (
+            f"Embedding model `{self.library.settings.embedder_name()}` · "
+            f"store `{self.library.store.location}` · collection `{self.library.settings.collection}`"
         )
         table = render.document_rows(docs) or [["", "", "", "", 0, ""]]
         return (
@@ -321,6 +469,7 @@ class BriefApp:
             gr.update(choices=choices),
             gr.update(choices=outlets),
             gr.update(choices=choices),
+            about,
         )
 
     # ----- evaluation -----------------------------------------------------------------------------
@@ -379,21 +528,62 @@ class BriefApp:
         )
 
 
+def _writer_picker(choices: list[str], value: str, elem_id: str) -> gr.Radio:
+    """The writer choice; shown (in a Settings panel) only when more than one is configured."""
+    labelled = [(BACKEND_LABELS.get(b, b), b) for b in choices]
+    return gr.Radio(labelled, value=value, label="Writer", visible=len(choices) > 1, elem_id=elem_id)
+
+
+def _filter_inputs(outlets: list[str], doc_choices: list[tuple[str, str]], prefix: str) -> tuple[Any, ...]:
+    """Outlets, since, until and documents, with a button that clears them all."""
+    sources = gr.Dropdown(outlets, multiselect=True, label="Outlets", elem_id=f"{prefix}-outlets")
+    with gr.Row():
+        since = gr.Textbox(label="Since (YYYY-MM-DD)", min_width=120, elem_id=f"{prefix}-since")
+        until = gr.Textbox(label="Until (YYYY-MM-DD)", min_width=120, elem_id=f"{prefix}-until")
+    docs = gr.Dropdown(doc_choices, multiselect=True, label="Documents", elem_id=f"{prefix}-docs")
+    clear = gr.Button("Clear filters", size="sm", elem_id=f"{prefix}-clear-filters")
+    return sources, since, until, docs, clear
+
+
+def _wire_chips(app: BriefApp, chips: gr.HTML, inputs: list[Any], clear: gr.Button) -> None:
+    """Chips follow every filter change; "Clear filters" empties the four inputs."""
+    for component in inputs:
+        component.change(app.chips, inputs, chips, queue=False, show_progress="hidden")
+    clear.click(lambda: ([], "", "", []), None, inputs, queue=False, show_progress="hidden")
+
+
 def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
     """The Blocks app over a library."""
     app = BriefApp(library, eval_dir)
     docs = library.documents()
     outlets = sorted({d.source for d in docs if d.source})
     doc_choices = [render.document_choice(d) for d in docs]
+    writers = configured_backends(library.settings)
+    no_filters = render.chips_html([], None, len(docs))
 
     with gr.Blocks(title="brief", analytics_enabled=False) as demo:
-        gr.Markdown("## brief · cited answers and one-page briefs from your articles")
+        gr.HTML(
+            '<div class="brief-header"><span class="brief-logo">brief</span>'
+            '<span class="brief-tagline">cited answers and one-page briefs from your articles</span></div>',
+            js_on_load=None,
+        )
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 history = gr.State([])
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        chatbot = gr.Chatbot(label="Chat", height=480, sanitize_html=True, elem_id="brief-chat")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chat_chips = gr.HTML(no_filters, js_on_load=None, elem_id="brief-chat-chips")
+                        chatbot = gr.Chatbot(
+                            show_label=False,
+                            height="calc(100dvh - 330px)",
+                            sanitize_html=True,
+                            buttons=[],  # the stock copy buttons copy raw HTML; answers carry their own
+                            placeholder=(
+                                "Ask about your articles. Every answer cites its sources: click [n] "
+                                "to read the passage in its article."
+                            ),
+                            elem_id="brief-chat",
+                        )
                         with gr.Row():
                             message = gr.Textbox(
                                 placeholder="Ask a question about your articles",
@@ -401,34 +591,49 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                                 scale=5,
                                 elem_id="brief-question",
                             )
-                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="brief-ask")
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="brief-ask")
                         with gr.Row():
                             new_chat = gr.Button("New chat", size="sm", elem_id="brief-new-chat")
                         gr.Examples(_example_questions(library), inputs=[message], label="Examples")
-                    with gr.Column(scale=2):
-                        backend = gr.Radio(BACKENDS, value="auto", label="Generator")
-                        with gr.Accordion("Filters", open=False):
-                            sources = gr.Dropdown(outlets, multiselect=True, label="Outlets")
-                            since = gr.Textbox(label="Since (YYYY-MM-DD)")
-                            until = gr.Textbox(label="Until (YYYY-MM-DD)")
-                            doc_filter = gr.Dropdown(doc_choices, multiselect=True, label="Documents")
-                        gr.Markdown("**Sources**")
+                    with gr.Column(scale=2, min_width=300, elem_id="brief-side"):
+                        with gr.Accordion("Settings", open=False, visible=len(writers) > 1):
+                            backend = _writer_picker(writers, writers[0], "brief-writer")
+                        with gr.Accordion("Filters", open=False, elem_id="brief-filters"):
+                            sources, since, until, doc_filter, clear_filters = _filter_inputs(
+                                outlets, doc_choices, "brief-chat"
+                            )
+                        with gr.Column(elem_id="brief-reader-wrap"):
+                            article = gr.HTML("", js_on_load=READER_JS, elem_id="brief-reader")
                         sources_panel = gr.HTML(render.sources_html(None), elem_id="brief-sources")
-                chat_inputs = [message, chatbot, history, backend, sources, since, until, doc_filter]
+                chat_filters = [sources, since, until, doc_filter]
+                _wire_chips(app, chat_chips, chat_filters, clear_filters)
+                chat_inputs = [message, chatbot, history, backend, *chat_filters]
                 chat_outputs = [chatbot, history, sources_panel, message]
                 send.click(app.chat, chat_inputs, chat_outputs)
                 message.submit(app.chat, chat_inputs, chat_outputs)
-                new_chat.click(app.new_chat, None, [chatbot, history, sources_panel])
+                new_chat.click(app.new_chat, None, [chatbot, history, sources_panel, article])
+                chatbot.clear(app.new_chat, None, [chatbot, history, sources_panel, article])
+                article.select(app.read, None, article, show_progress="minimal")
+                article.clear(lambda: "", None, article, queue=False, show_progress="hidden")
 
             with gr.Tab("Brief", id="brief"):
+                brief_chips = gr.HTML(no_filters, js_on_load=None, elem_id="brief-brief-chips")
+                topic = gr.Textbox(label="Topic or question", elem_id="brief-topic")
                 with gr.Row():
-                    topic = gr.Textbox(label="Topic or question", scale=4, elem_id="brief-topic")
-                    brief_backend = gr.Radio(BACKENDS, value="auto", label="Generator", scale=2)
-                with gr.Accordion("Filters", open=False):
-                    brief_sources = gr.Dropdown(outlets, multiselect=True, label="Outlets")
-                    brief_since = gr.Textbox(label="Since (YYYY-MM-DD)")
-                    brief_until = gr.Textbox(label="Until (YYYY-MM-DD)")
-                    brief_docs = gr.Dropdown(doc_choices, multiselect=True, label="Documents")
+                    with (
+                        gr.Column(scale=1, min_width=260),
+                        gr.Accordion("Filters", open=False, elem_id="brief-brief-filters"),
+                    ):
+                        brief_sources, brief_since, brief_until, brief_docs, brief_clear = _filter_inputs(
+                            outlets, doc_choices, "brief-brief"
+                        )
+                    with (
+                        gr.Column(scale=1, min_width=260, visible=len(writers) > 1),
+                        gr.Accordion("Settings", open=False),
+                    ):
+                        brief_backend = _writer_picker(writers, writers[0], "brief-brief-writer")
+                brief_filters = [brief_sources, brief_since, brief_until, brief_docs]
+                _wire_chips(app, brief_chips, brief_filters, brief_clear)
                 generate = gr.Button("Write brief", variant="primary", elem_id="brief-generate")
                 with gr.Row():
                     download_md = gr.DownloadButton("Markdown", visible=False, elem_id="brief-download-md")
@@ -437,11 +642,12 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                 brief_view = gr.HTML("", elem_id="brief-view")
                 generate.click(
                     app.brief,
-                    [topic, brief_backend, brief_sources, brief_since, brief_until, brief_docs],
+                    [topic, brief_backend, *brief_filters],
                     [brief_view, download_md, download_html, download_pdf],
                 )
 
             with gr.Tab("Library", id="library"):
+                stats = gr.Markdown(elem_id="brief-stats")
                 uploads = gr.File(
                     file_count="multiple",
                     label="Add articles (.md .txt .html .pdf .docx .odt .jsonl .json)",
@@ -485,17 +691,29 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                             elem_id="brief-feed-url",
                         )
                         check_feeds = gr.Button("Check now", scale=1, elem_id="brief-check-feeds")
-                stats = gr.Markdown()
                 table = gr.Dataframe(headers=DOC_HEADERS, label="Documents", interactive=False, elem_id="brief-docs")
                 with gr.Row():
                     to_delete = gr.Dropdown(doc_choices, label="Document to delete", scale=4)
-                    delete = gr.Button("Delete", variant="stop", scale=1, elem_id="brief-delete")
-                deleted = gr.HTML()
-                views = [table, to_delete, stats, sources, doc_filter, brief_sources, brief_docs]
+                    delete = gr.Button("Delete…", variant="stop", scale=1, elem_id="brief-delete")
+                pending_delete = gr.State(None)
+                deleted_files = gr.State([])
+                with gr.Group(visible=False, elem_id="brief-delete-confirm") as confirm_box:
+                    confirm_text = gr.HTML("", js_on_load=None)
+                    with gr.Row():
+                        confirm = gr.Button("Delete", variant="stop", elem_id="brief-delete-yes")
+                        cancel = gr.Button("Cancel", elem_id="brief-delete-cancel")
+                deleted = gr.HTML(js_on_load=None, elem_id="brief-deleted")
+                undo = gr.Button("Undo", size="sm", visible=False, elem_id="brief-undo")
+                with gr.Accordion("About this library", open=False):
+                    about = gr.Markdown(elem_id="brief-about")
+                views = [table, to_delete, stats, sources, doc_filter, brief_sources, brief_docs, about]
                 ingest.click(app.upload, [uploads], [results, *views])
                 add_links.click(app.add_links, [links], [link_results, *views])
                 check_feeds.click(app.check_feeds, [feed_url], [link_results, feeds_table, *views])
-                delete.click(app.delete, [to_delete], [deleted, *views])
+                delete.click(app.ask_delete, [to_delete], [confirm_box, confirm_text, pending_delete, deleted])
+                cancel.click(app.cancel_delete, None, [confirm_box, confirm_text, pending_delete, deleted])
+                confirm.click(app.delete, [pending_delete], [deleted, confirm_box, undo, deleted_files, *views])
+                undo.click(app.undo_delete, [deleted_files], [deleted, undo, deleted_files, *views])
                 demo.load(app.library_views, None, views)
                 demo.load(app.feed_rows, None, feeds_table)
 
@@ -504,10 +722,12 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                 question_sets = gr.Dropdown(
                     sets, value=[v for _, v in sets[:1]], multiselect=True, label="Question sets"
                 )
-                eval_backend = gr.Radio(BACKENDS, value="extractive", label="Generator")
+                eval_backend = _writer_picker(writers, "extractive", "brief-eval-writer")
                 run_eval = gr.Button("Run evaluation", variant="primary", elem_id="brief-run-eval")
                 eval_summary = gr.HTML()
-                eval_metrics = gr.Dataframe(label="Metrics", interactive=False, elem_id="brief-metrics")
+                eval_metrics = gr.Dataframe(
+                    headers=["metric", "all"], label="Metrics", interactive=False, elem_id="brief-metrics"
+                )
                 eval_items = gr.Dataframe(
                     headers=["set", "id", "question", "answerable", "declined", "fact recall", "hit", "answer"],
                     label="Per question",
@@ -551,6 +771,8 @@ def launch(
             server_port=port if port is not None else settings.ui_port,
             auth=auth,
             css=render.APP_CSS,
+            head=render.PAGE_HEAD,
+            theme=brief_theme(),
             max_file_size=MAX_UPLOAD,
             prevent_thread_lock=not block,
             show_error=False,
