@@ -24,7 +24,7 @@ from brief.text import content_words
 
 _META_FILE = "brief-lexical.json"
 _ARRAYS_FILE = "brief-lexical.npz"
-_FORMAT = 2
+_FORMAT = 3  # 3: countries under one spelling, one-letter words kept (brief.language)
 K1, B = 1.5, 0.75
 
 
@@ -36,9 +36,10 @@ class LexicalFilter:
     doc_ids: frozenset[str] = frozenset()
     since: int = 0
     until: int = 0
+    as_of: int = 0  # like until, but undated chunks pass: nothing dated after it existed yet
 
     def is_empty(self) -> bool:
-        return not (self.sources or self.doc_ids or self.since or self.until)
+        return not (self.sources or self.doc_ids or self.since or self.until or self.as_of)
 
 
 class LexicalIndex:
@@ -186,6 +187,8 @@ class LexicalIndex:
             mask &= self._dates >= where.since
         if where.until:
             mask &= (self._dates <= where.until) & (self._dates > 0)
+        if where.as_of:
+            mask &= self._dates <= where.as_of
         return mask
 
     # ----- saving ------------------------------------------------------------------------------
