@@ -403,16 +403,6 @@ def ask_item(library: Any, item: EvalItem, k: int, backend: str, use_as_of: bool
     return library.ask(item.question, filters=filters, k=k, backend=backend)
 
 
-def evaluate_items(
-    items: list[EvalItem], library: Any, backend: str = "extractive", k: int = 6, use_as_of: bool = True
-) -> EvalRun:
-    """Ask already loaded questions of one library (the real-news benchmark uses this)."""
-    documents = library.store.documents()
-    return run_items(
-        items, lambda item: ask_item(library, item, k, backend, use_as_of), lambda _item: documents, backend, k
-    )
-
-
 def _library_for(corpus: str, settings: Any, library_cls: Any) -> Any:
     if not corpus:
         return library_cls(settings)

@@ -39,7 +39,10 @@ QUESTION_WORDS = frozenset("what which who whom when where why how did does do i
 _ALIASES: tuple[tuple[str, str], ...] = (
     (r"\bU\.S\.A\.?|\bU\.S\.(?=\W|$)|\bUSA\b|\bUS\b|\b[Uu]nited [Ss]tates(?: of [Aa]merica)?\b", " usa "),
     (r"\bAmericans?\b|\bAmerica\b", " usa "),
-    (r"\bU\.K\.(?=\W|$)|\bUK\b|\b[Uu]nited [Kk]ingdom\b|\b(?:Great )?Britain\b|\bBritish\b|\bBritons?\b", " uk "),
+    (
+        r"\bU\.K\.(?=\W|$)|\bUK\b|\b[Uu]nited [Kk]ingdom\b|\b(?:Great )?Britain\b|\bBritish\b|\bBritons?\b|\bBrits?\b",
+        " uk ",
+    ),
     (r"\bE\.U\.(?=\W|$)|\bEU\b|\b[Ee]uropean [Uu]nion\b", " eu "),
     (r"\bU\.N\.(?=\W|$)|\bUN\b|\b[Uu]nited [Nn]ations\b", " un "),
     # Demonyms that no suffix rule derives from the country's name.
@@ -61,9 +64,10 @@ _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 def canonical_text(text: str) -> str:
     """Text with every spelling of a country or union replaced by one word, possessives cut."""
+    text = _POSSESSIVE.sub("", text)  # first: "America’s" is "America"
     for pattern, replacement in _ALIAS_PATTERNS:
         text = pattern.sub(replacement, text)
-    return _POSSESSIVE.sub("", text)
+    return text
 
 
 # Suffixes that turn a place into its people or its adjective: "Kenya"/"Kenyan",
@@ -72,13 +76,14 @@ DEMONYM_SUFFIXES = ("ians", "ian", "ans", "an", "ese", "ish", "is", "i", "ns", "
 PLACE_ENDINGS = ("ia", "a", "e", "o", "y", "ey", "en", "ain", "")
 
 
-def demonym_root(word: str) -> str:
-    """A lower-case place or people word reduced to a shared root ('kenyan' -> 'keny',
-    'kenya' -> 'keny'); short words are returned as they are."""
+def demonym_roots(word: str) -> set[str]:
+    """The word and what is left of it without a place ending or a demonym suffix (at least
+    four letters): "japan" and "japanese" share "japan", "turkey" and "turkish" share "turk"."""
+    roots = {word}
     for suffix in DEMONYM_SUFFIXES + PLACE_ENDINGS:
         if suffix and word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+            roots.add(word[: -len(suffix)])
+    return roots
 
 
 # ----- what a question asks for ------------------------------------------------------------------
@@ -123,7 +128,8 @@ META_AUTHOR = re.compile(
     r"\bwho (?:wrote|writes|authored|penned|is the (?:author|writer))\b|\bauthor of\b|\bby whom\b", re.I
 )
 META_DATE = re.compile(
-    r"\bwhen (?:was|were) (?:the|this|these|that) (?:article|story|piece|report)s? (?:published|written|posted)\b"
+    r"\bwhen (?:was|were) (?:the|this|these|that) (?:article|story|piece|report)s?\b.{0,60}"
+    r"\b(?:published|written|posted)\b"
     r"|\b(?:publication|publishing) date\b|\bwhat date (?:was|is) (?:the|this) (?:article|story)\b",
     re.I,
 )
