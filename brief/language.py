@@ -122,6 +122,21 @@ BACK_REFERENCE = re.compile(
 # "Which show...?", "What company...?": the noun the answer must name.
 ASKED_THING = re.compile(r"\b(?:which|what|whose)\s+(?:\w+\s+){0,2}?(?P<thing>[a-z]+)\b")
 
+# ----- brief sections ---------------------------------------------------------------------------------
+
+# "What to watch": sentences about what may come.
+FUTURE_CUE = re.compile(
+    r"\b(?:will|would|could|might|may|expected|expects|plans?|planned|faces|decision|whether|next|"
+    r"upcoming|likely|possible|risk|warn(?:s|ed)?|pending|deadline|intends?|aims?)\b",
+    re.I,
+)
+# "Background": sentences saying who did what.
+EVENT_CUE = re.compile(
+    r"\b(?:imposed|imposes|announced|announces|signed|launched|began|begun|started|ended|"
+    r"voted|raised|cut|approved|rejected|filed|opened|closed|shipped|agreed|collapsed|struck|issued)\b",
+    re.I,
+)
+
 # ----- questions about the articles themselves ----------------------------------------------------
 
 META_AUTHOR = re.compile(

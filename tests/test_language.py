@@ -125,3 +125,8 @@ def test_speaker_of_a_quote_that_goes_on_in_the_next_sentence() -> None:
     assert speaker is not None and speaker.name == "Ola Brandt"
     # A quote closed in its own sentence does not borrow the next sentence's speaker.
     assert find_speaker("“We are done.”", "", "Later, Ola Brandt said the talks would resume.") is None
+
+
+def test_an_organisation_speaks_under_its_full_name() -> None:
+    speaker = find_speaker("A spokesperson for the Harbour Ministry of Port Affairs said the cranes were idle.")
+    assert speaker is not None and (speaker.name, speaker.role) == ("Harbour Ministry of Port Affairs", "")

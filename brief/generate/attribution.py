@@ -10,7 +10,8 @@ from brief.language import NOT_NAMES, ORGANISATION_WORDS, SPEAKER_TITLES, SPEAKE
 _TITLE = rf"(?:{SPEAKER_TITLES}\.?\s+)?"
 _NAME = rf"{_TITLE}[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|bin|al-\w+)){{0,7}}"
 _VERB = SPEAKER_VERBS
-_ORG = rf"(?:[A-Z][\w’'.-]+\s+){{0,5}}(?:{ORGANISATION_WORDS})"
+# "Veridia's Ministry of Water Resources", "the Builders' Federation"
+_ORG = rf"(?:[A-Z][\w’'.-]+\s+){{0,5}}(?:{ORGANISATION_WORDS})(?:\s+(?:of|for)(?:\s+the)?(?:\s+[A-Z][\w’'-]+)+)?"
 # "Abdullah Khan, managing director of PICSS, tells ..." / "Khan warned ..." / "Lena Ott, said"
 _NAME_VERB = re.compile(rf"(?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,140}}),)?,?\s+{_VERB}\b")
 # "The region's water minister, Ana Lopez, said ..."
@@ -52,9 +53,11 @@ def _closes_quote(sentence: str) -> bool:
 
 
 def _match(text: str) -> Speaker | None:
-    for pattern in (_ROLE_NAME_VERB, _NAME_VERB, _ACCORDING, _VERB_NAME, _ORG_VERB):
+    for pattern in (_ROLE_NAME_VERB, _ORG_VERB, _NAME_VERB, _ACCORDING, _VERB_NAME):
         for match in pattern.finditer(text):
             name = _clean_name(match.group("name"))
+            if name and pattern is _ORG_VERB:
+                return Speaker(name)  # an organisation's name is all name: no title to split off
             if name:
                 role = (match.groupdict().get("role") or "").strip()
                 words = name.split()
