@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from brief.generate.base import Draft, DraftSentence
+from brief.generate.base import BriefDraft, Draft, DraftSentence
 from brief.language import metadata_statements
 from brief.text import content_words, sentence_spans
 from brief.types import Citation, Passage, Sentence
@@ -179,16 +179,8 @@ def verify_draft(draft: Draft, passages: list[Passage], judge: SupportJudge) -> 
         cited = [i for i in unique if 0 <= i < len(passages)]
         result.invented += len(unique) - len(cited)
         result.proposed += len(cited)
-        kept: list[tuple[int, Support]] = []
-        for i in cited:
-            support = judge.judge(sentence.text, i, passages[i])
-            if support.supported:
-                kept.append((i, support))
-        result.confirmed += len(kept)
-        if not kept:
-            best = _best_support(sentence.text, passages, judge)
-            if best is not None:
-                kept = [best]
+        kept, confirmed = supporting(sentence, passages, judge)
+        result.confirmed += confirmed
         for i, support in kept:
             numbering.setdefault(i, len(numbering) + 1)
             quotes.setdefault(i, []).append(support.quote_span)
@@ -197,6 +189,43 @@ def verify_draft(draft: Draft, passages: list[Passage], judge: SupportJudge) -> 
         _citation(numbering[i], passages[i], quotes[i]) for i in sorted(numbering, key=numbering.__getitem__)
     ]
     return result
+
+
+def supporting(
+    sentence: DraftSentence, passages: list[Passage], judge: SupportJudge
+) -> tuple[list[tuple[int, Support]], int]:
+    """The passages that support the sentence: those it cites that do, or else the one other
+    passage that supports it best (or none). Also returns how many of its own citations held."""
+    cited = [i for i in dict.fromkeys(sentence.cited) if 0 <= i < len(passages)]
+    kept = [(i, support) for i in cited if (support := judge.judge(sentence.text, i, passages[i])).supported]
+    confirmed = len(kept)
+    if not kept:
+        best = _best_support(sentence.text, passages, judge)
+        kept = [best] if best is not None else []
+    return kept, confirmed
+
+
+@dataclass
+class CheckedItem:
+    """A brief's sentence that a passage supports: which passage, and the supporting span."""
+
+    text: str
+    passage: int
+    quote_span: tuple[int, int]
+    speaker: str = ""
+
+
+def verify_brief(draft: BriefDraft, passages: list[Passage], judge: SupportJudge) -> dict[str, list[CheckedItem]]:
+    """Keep only sentences a passage supports, each pointed at its (best) supporting passage."""
+    checked: dict[str, list[CheckedItem]] = {}
+    for key, sentences in draft.sections.items():
+        checked[key] = []
+        for sentence in sentences:
+            kept, _ = supporting(sentence, passages, judge)
+            if kept:
+                index, support = kept[0]
+                checked[key].append(CheckedItem(sentence.text, index, support.quote_span, sentence.speaker))
+    return checked
 
 
 def _best_support(sentence: str, passages: list[Passage], judge: SupportJudge) -> tuple[int, Support] | None:

@@ -177,19 +177,35 @@ class OpenAIEmbedder(Embeddings):
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
             chunk_size=settings.embed_batch_size,
+            # Pre-splitting long input needs tiktoken's tables, downloaded at first use, and an
+            # OpenAI model name; a compatible server (base_url) has neither and takes plain text.
+            check_embedding_ctx_length=settings.openai_base_url is None,
         )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        vectors = np.asarray(self._client.embed_documents(list(texts)), dtype=np.float32)
-        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        return _unit_rows(self._client.embed_documents(list(texts)))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        # The client's own async HTTP: no thread is held while the server works.
+        if not texts:
+            return []
+        return _unit_rows(await self._client.aembed_documents(list(texts))).tolist()
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return (await self.aembed_documents([text]))[0]
+
+
+def _unit_rows(vectors: list[list[float]]) -> np.ndarray:
+    rows = np.asarray(vectors, dtype=np.float32)
+    return rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
 
 
 def make_embedder(settings: Settings) -> MiniLMEmbedder | OpenAIEmbedder:

@@ -7,7 +7,7 @@ import html
 import json
 from pathlib import Path
 
-from brief.report import fit_to_budget
+from brief.report import fit_to_budget, shorten
 from brief.types import Brief, BriefItem
 
 FORMATS = {
@@ -27,7 +27,7 @@ class ExportError(ValueError):
 def to_markdown(brief: Brief) -> str:
     lines = [f"# {_md(brief.title)}", ""]
     lines.append(
-        f"*{brief.generated} · {_md(brief.topic)} · {_md(brief.scope)}, "
+        f"*{brief.generated} · {_md(shorten(brief.topic))} · {_md(brief.scope)}, "
         f"{brief.documents_considered} documents considered*"
     )
     if brief.notice:  # e.g. the library does not cover the topic: said in the document itself
@@ -90,7 +90,7 @@ def to_html(brief: Brief) -> str:
         f'<meta name="generator" content="brief ({e(brief.backend)})">',
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{e(brief.title)}</h1>",
-        f'<p class="meta">{e(brief.generated)} · Question: {e(brief.topic)} · Scope: {e(brief.scope)}, '
+        f'<p class="meta">{e(brief.generated)} · Question: {e(shorten(brief.topic))} · Scope: {e(brief.scope)}, '
         f"{brief.documents_considered} documents considered</p>",
     ]
     if brief.notice:
@@ -138,6 +138,14 @@ def to_pdf(brief: Brief) -> tuple[bytes, Brief]:
 
     fit_to_budget(printed, fits)
     if len(rendered["doc"].pages) > 1:
+        bare = copy.deepcopy(printed)
+        for section in bare.sections:
+            section.items = []
+        if not fits(bare):
+            raise ExportError(
+                f"the brief does not fit on one page: its heading alone (a topic of {len(brief.topic):,} "
+                f"characters, scope '{brief.scope[:80]}') fills the page; shorten the topic"
+            )
         raise ExportError("the brief does not fit on one page even at its minimum size")
     return rendered["doc"].write_pdf(), printed
 

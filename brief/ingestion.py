@@ -9,12 +9,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article
-from brief.ingest.loaders import LoadError, find_files, load_file
-from brief.store import Store
+from brief.ingest.files import IngestLimits, Skipped
+from brief.ingest.loaders import LoadError, LoadResult, load_file, read_file, scan_inputs
+from brief.store import Store, StoreError
 from brief.types import Article, Chunk, DocumentRecord
+
+if TYPE_CHECKING:
+    from brief.settings import Settings
 
 ProgressCallback = Callable[[int, int, str], None]
 # Embed this many chunks at once across documents: full batches, sorted by length.
@@ -33,6 +38,7 @@ class FileOutcome:
 @dataclass
 class IngestReport:
     files: list[FileOutcome] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # folder entries that could not be read
     pruned: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     chunks_written: int = 0
@@ -47,13 +53,14 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not any(s.problem for s in self.skipped)
 
     def summary(self) -> str:
         rate = self.chunks_written / self.seconds if self.seconds > 0 else 0.0
         return (
             f"{self.count('added')} added, {self.count('updated')} updated, "
             f"{self.count('unchanged')} unchanged, {self.count('failed') + self.count('partial')} failed"
+            f"{f', {len(self.skipped)} skipped' if self.skipped else ''}"
             f"{f', {len(self.pruned)} pruned' if self.pruned else ''}; "
             f"{self.chunks_written} chunks in {self.seconds:.1f} s ({rate:.1f} chunks/s)"
         )
@@ -64,6 +71,7 @@ class IngestReport:
             "updated": self.count("updated"),
             "unchanged": self.count("unchanged"),
             "failed": self.count("failed") + self.count("partial"),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "pruned": self.pruned,
             "repaired": self.repaired,
             "chunks_written": self.chunks_written,
@@ -71,6 +79,24 @@ class IngestReport:
             "errors": self.errors,
             "files": [f.__dict__ for f in self.files],
         }
+
+
+class IngestInterrupted(StoreError):
+    """The store failed part-way through an ingest; says what had been written and what not."""
+
+    def __init__(self, cause: StoreError, report: IngestReport, documents: int, total_files: int) -> None:
+        done = (
+            f"{documents} documents ({report.chunks_written} chunks) had been written and are kept"
+            if documents
+            else "nothing had been written yet"
+        )
+        super().__init__(
+            f"{cause} The ingest stopped part-way: {done}; {total_files - len(report.files)} of {total_files} "
+            "files were not reached and the documents being written when it failed were not stored. "
+            "Run the same ingest again when the store is back: what is stored is skipped."
+        )
+        self.report = report
+        self.documents = documents
 
 
 def document_id(article: Article) -> str:
@@ -95,11 +121,22 @@ class Ingestor:
         self.options = options
         self._retire: list[tuple[str, str]] = []
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
+        self.limits = ingest_limits(store.settings)
+        self._documents_written = 0
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        files = list(find_files([Path(p) for p in paths]))
+        files, report.skipped = scan_inputs([Path(p) for p in paths])
+        try:
+            self._run(files, report, prune, progress)
+        except StoreError as exc:
+            report.seconds = time.perf_counter() - started
+            raise IngestInterrupted(exc, report, self._documents_written, len(files)) from exc
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _run(self, files: list[Path], report: IngestReport, prune: bool, progress: ProgressCallback | None) -> None:
         with self.store.write_lock():
             report.repaired = self.store.repair()
             known = self.store.documents()
@@ -119,20 +156,22 @@ class Ingestor:
                 progress(len(files), len(files), "")
             self._seen.save()
             self.store.lexical()  # bring the BM25 index in step now, not at the first question
-        report.seconds = time.perf_counter() - started
-        return report
 
     def _ingest_file(
         self, path: Path, known: dict[str, DocumentRecord], pending: list[tuple[DocumentRecord, list[Chunk]]]
     ) -> FileOutcome:
         key = path_key(path)
-        raw_hash = file_hash(path)
+        try:
+            data = read_file(path, self.limits)  # one bounded read, for the hash and the parse
+        except LoadError as exc:
+            return FileOutcome(str(path), "failed", errors=[str(exc)])
+        raw_hash = hashlib.sha256(data).hexdigest()
         remembered = self._seen.get(key, raw_hash)
         if remembered is not None and all(d in known and key in known[d].paths for d in remembered):
             # Same bytes as last time, and every article from them is still stored: no parsing.
             return FileOutcome(str(path), "unchanged", doc_ids=list(remembered))
         try:
-            loaded = load_file(path)
+            loaded = self._load(path, data)
         except LoadError as exc:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
         except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
@@ -171,6 +210,10 @@ class Ingestor:
             outcome.status = "updated"
         return outcome
 
+    def _load(self, path: Path, data: bytes) -> LoadResult:
+        """Parse one file from its bytes (a subclass may add what it knows of where it came from)."""
+        return load_file(path, self.limits, data)
+
     def _flush(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
         """Write the queued documents, then retire the versions they replace."""
         written = self._write(pending, known)
@@ -191,6 +234,7 @@ class Ingestor:
             batch.append((record, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
         self.store.write_documents(batch)
+        self._documents_written += len(pending)
         for record, _ in pending:
             known[record.doc_id] = record
         pending.clear()
@@ -217,12 +261,12 @@ class Ingestor:
         return pruned
 
 
-def file_hash(path: Path) -> str:
-    """sha256 of the file's bytes; "" if it cannot be read (the loader will say why)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
+def ingest_limits(settings: Settings) -> IngestLimits:
+    """The caps on one input file that the settings ask for."""
+    return IngestLimits(
+        max_file_bytes=settings.ingest_max_file_mb * 1024 * 1024,
+        max_front_matter_bytes=settings.ingest_max_front_matter_kb * 1024,
+    )
 
 
 class FileHashCache:

@@ -5,22 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from brief.chain import AnswerChain, AskRequest
+from brief.backends import resolve_backend
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder, make_embedder
+from brief.errors import BriefError
 from brief.generate import Generator, History, make_generator
-from brief.ingest.chunking import ChunkingOptions
-from brief.ingestion import Ingestor, IngestReport, ProgressCallback
-from brief.report import ReportWriter
+from brief.pipeline import AnswerPipeline, AskRequest, BriefPipeline, BriefRequest, Stages
+from brief.report import BriefAssembler
 from brief.retrieve import HybridSearcher, SearchFilters
 from brief.settings import Settings
 from brief.store import Store
 from brief.text import clean_question
 from brief.types import Answer, Brief, DocumentRecord
 
+if TYPE_CHECKING:  # ingestion loads the parsers (HTML, PDF, ...): only `ingest` needs them
+    from brief.ingestion import IngestReport, ProgressCallback
 
-class UnknownDocument(KeyError):
+
+class UnknownDocument(BriefError, KeyError):
     """No document (or more than one) matches the given id."""
 
     def __str__(self) -> str:
@@ -48,8 +51,32 @@ class Library:
         return HybridSearcher(self.store, self.embedder, s.candidates, s.rrf_k, s.per_doc_cap)
 
     @cached_property
-    def answer_chain(self) -> AnswerChain:
-        return AnswerChain(self.searcher, self.generator, self.generator("extractive"), self.judge_embedder)
+    def stages(self) -> Stages:
+        return Stages(self.searcher, self.generator, self.generator("extractive"), self.judge_embedder)
+
+    @cached_property
+    def answer_pipeline(self) -> AnswerPipeline:
+        """AskRequest -> Answer; stream: the text as it is written, then the Answer."""
+        return AnswerPipeline(self.stages)
+
+    @cached_property
+    def brief_pipeline(self) -> BriefPipeline:
+        """BriefRequest -> Brief; stream: progress lines, then the Brief."""
+        return BriefPipeline(self.stages, BriefAssembler())
+
+    @cached_property
+    def answer_chain(self) -> Any:
+        """The answer pipeline as a LangChain Runnable (same run; LangChain callbacks and tracing)."""
+        from brief.chain import PipelineRunnable
+
+        return PipelineRunnable(self.answer_pipeline)
+
+    @cached_property
+    def brief_chain(self) -> Any:
+        """The brief pipeline as a LangChain Runnable."""
+        from brief.chain import PipelineRunnable
+
+        return PipelineRunnable(self.brief_pipeline)
 
     @cached_property
     def judge_embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
@@ -60,7 +87,7 @@ class Library:
 
     def generator(self, backend: str = "auto") -> Generator:
         """The generator for a backend ('auto' follows the settings), created once."""
-        name = self.settings.resolved_backend() if backend == "auto" else backend
+        name = resolve_backend(self.settings, backend)
         if name not in self._generators:
             self._generators[name] = make_generator(name, self.settings, self.judge_embedder)
         return self._generators[name]
@@ -73,7 +100,7 @@ class Library:
         k: int | None,
         backend: str,
     ) -> AskRequest:
-        name = self.settings.resolved_backend() if backend == "auto" else backend
+        name = resolve_backend(self.settings, backend)
         return AskRequest(
             clean_question(question), list(history or []), filters or SearchFilters(), k or self.settings.top_k, name
         )
@@ -87,7 +114,7 @@ class Library:
         backend: str = "auto",
     ) -> Answer:
         """A cited answer (or an honest decline) from the library."""
-        return self.answer_chain.invoke(self._request(question, history, filters, k, backend))
+        return self.answer_pipeline.invoke(self._request(question, history, filters, k, backend))
 
     def ask_stream(
         self,
@@ -98,11 +125,7 @@ class Library:
         backend: str = "auto",
     ) -> Iterator[str | Answer]:
         """Text pieces while the answer is written, then the verified Answer."""
-        return self.answer_chain.stream(self._request(question, history, filters, k, backend))
-
-    @cached_property
-    def report_writer(self) -> ReportWriter:
-        return ReportWriter(self.searcher, self.judge_embedder, self.generator)
+        return self.answer_pipeline.stream(self._request(question, history, filters, k, backend))
 
     def report(
         self,
@@ -111,14 +134,30 @@ class Library:
         backend: str = "auto",
         progress: Callable[[str], None] | None = None,
     ) -> Brief:
-        """A one-page, fully cited brief on a topic or question."""
-        name = self.settings.resolved_backend() if backend == "auto" else backend
-        return self.report_writer.write(clean_question(topic), filters, name, progress)
+        """A one-page, fully cited brief on a topic or question; `progress` hears each stage."""
+        for item in self.report_stream(topic, filters, backend):
+            if isinstance(item, Brief):
+                return item
+            if progress is not None:
+                progress(item)
+        raise AssertionError("the brief pipeline ended without a brief")  # pragma: no cover
+
+    def report_stream(
+        self, topic: str, filters: SearchFilters | None = None, backend: str = "auto"
+    ) -> Iterator[str | Brief]:
+        """Progress lines while the brief is written, then the Brief."""
+        request = BriefRequest(
+            clean_question(topic), filters or SearchFilters(), resolve_backend(self.settings, backend)
+        )
+        return self.brief_pipeline.stream(request)
 
     def ingest(
         self, paths: Iterable[str | Path], prune: bool = False, progress: ProgressCallback | None = None
     ) -> IngestReport:
         """Add new and changed articles, retire replaced versions, optionally prune vanished files."""
+        from brief.ingest.chunking import ChunkingOptions
+        from brief.ingestion import Ingestor
+
         options = ChunkingOptions(
             target_tokens=self.settings.chunk_target_tokens,
             max_tokens=self.settings.chunk_max_tokens,
@@ -159,7 +198,7 @@ class Library:
             "location": self.store.location,
             "collection": self.settings.collection,
             "embedder": self.settings.embedder_name(),
-            "backend": self.settings.resolved_backend(),
+            "backend": resolve_backend(self.settings),
             "documents": len(docs),
             "chunks": sum(d.chunks for d in docs.values()),
             "stored_chunks": self.store.count_chunks(),

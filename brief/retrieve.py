@@ -1,5 +1,5 @@
 """Hybrid retrieval: dense (Chroma) + lexical (BM25) fused by reciprocal rank, diversified,
-widened to complete passages, exposed as a LangChain retriever."""
+widened to complete passages. `brief.retriever` exposes it as a LangChain retriever."""
 
 from __future__ import annotations
 
@@ -8,12 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
-
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
+from brief.errors import BriefError
 from brief.ingest.metadata import parse_any_date
 from brief.language import RECENCY_WINDOWS
 from brief.lexical import LexicalFilter
@@ -25,7 +21,7 @@ from brief.types import Chunk, DocumentRecord, Passage, date_to_int
 _NEEDS_PREVIOUS = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|These|That|Those|His|Her|Their|Its)\b")
 
 
-class FilterError(ValueError):
+class FilterError(BriefError, ValueError):
     """A filter names something that does not exist (a source, a document) or a bad date."""
 
 
@@ -264,53 +260,3 @@ def _merge(chunk: Chunk, other: Chunk, score: float) -> Passage:
     else:
         text = f"{first.text} {second.text}"
     return Passage(chunk, score, text, first.start, max(first.end, second.end))
-
-
-class BriefRetriever(BaseRetriever):
-    """The hybrid searcher as a LangChain retriever returning Documents with metadata."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: Any
-    k: int = 6
-    filters: SearchFilters = SearchFilters()
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        result = self.searcher.search(query, self.k, self.filters)
-        return [passage_to_document(p) for p in result.passages]
-
-
-def passage_to_document(passage: Passage) -> Document:
-    meta = passage.chunk.metadata()
-    meta.update(
-        chunk_id=passage.chunk.chunk_id,
-        score=passage.score,
-        passage_start=passage.start,
-        passage_end=passage.end,
-    )
-    return Document(page_content=passage.text, metadata=meta, id=passage.chunk.chunk_id)
-
-
-def document_to_passage(document: Document) -> Passage:
-    meta = dict(document.metadata)
-    chunk = Chunk(
-        chunk_id=meta["chunk_id"],
-        doc_id=meta["doc_id"],
-        index=int(meta["index"]),
-        text=document.page_content,
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        section=meta.get("section", ""),
-        title=meta.get("title", ""),
-        source=meta.get("source", ""),
-        date=meta.get("date", ""),
-        author=meta.get("author", ""),
-        url=meta.get("url", ""),
-    )
-    return Passage(
-        chunk,
-        float(meta.get("score", 0.0)),
-        document.page_content,
-        int(meta.get("passage_start", chunk.start)),
-        int(meta.get("passage_end", chunk.end)),
-    )

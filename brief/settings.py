@@ -19,6 +19,8 @@ from pydantic_settings import (
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Says who fetches, so a site can tell brief apart and reach its users.
+DEFAULT_USER_AGENT = "brief/0.1 (news briefing assistant; +https://github.com/brief-news/brief)"
 
 
 def _default_prompts_dir() -> Path:
@@ -98,6 +100,43 @@ class Settings(BaseSettings):
     ui_auth: str | None = Field(None, description="user:password for basic authentication.")
     prompts_dir: Path = Field(default_factory=_default_prompts_dir)
 
+    # Ingest limits: what one input file may cost, checked before it is read
+    ingest_max_file_mb: int = Field(50, ge=1, le=4096, description="Largest file read, in MB (MiB).")
+    ingest_max_front_matter_kb: int = Field(64, ge=1, le=10240, description="Largest YAML front matter, in KB.")
+
+    # Limits against a hostile world: deadlines, request caps, login throttling, fair sharing
+    chroma_timeout: float = Field(60.0, gt=0, description="Seconds any one Chroma server request may take.")
+    max_question_chars: int = Field(2000, ge=10, le=100_000)
+    max_topic_chars: int = Field(500, ge=10, le=10_000)
+    ui_max_files: int = Field(50, ge=1, description="Files in one upload to the app.")
+    ui_max_upload_mb: float = Field(200.0, gt=0, description="Megabytes in one upload request to the app.")
+    # After this many failed logins from one address, it waits ui_login_backoff seconds,
+    # doubled on every further failure (at most an hour); other addresses are not affected.
+    ui_login_attempts: int = Field(5, ge=1)
+    ui_login_backoff: float = Field(30.0, gt=0)
+    # Answers and briefs running at once in the app, and of those at most this many per
+    # language-model backend, so that a stuck model cannot hold every worker.
+    ui_concurrency: int = Field(16, ge=2, le=256)
+    ui_model_concurrency: int = Field(4, ge=1, le=256)
+
+    # Links and feeds (brief/web): limits of every fetch, and the feeds `brief ingest --feeds` polls
+    fetch_connect_timeout: float = Field(10.0, gt=0, description="Seconds to open a connection.")
+    fetch_read_timeout: float = Field(20.0, gt=0, description="Seconds to wait for the next bytes.")
+    fetch_deadline: float = Field(60.0, gt=0, description="Seconds for a whole fetch, redirects and retries included.")
+    fetch_max_bytes: int = Field(10_000_000, ge=1024, description="A body larger than this is abandoned.")
+    fetch_max_redirects: int = Field(5, ge=0, le=20)
+    fetch_retries: int = Field(2, ge=0, le=10, description="Retries after 429 or 5xx (Retry-After honoured).")
+    fetch_user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, description="Sent with every request.")
+    fetch_respect_robots: bool = Field(True, description="Obey robots.txt for the pages of feeds.")
+    # The app refuses links that resolve to loopback, private, link-local or metadata addresses
+    # unless this is true (an intranet); the CLI, run by the machine's own user, always may.
+    fetch_allow_private: bool = False
+    # Host names the app may fetch even when they resolve to private addresses (an intranet
+    # wiki, say): narrower than allowing every private address.
+    fetch_allow_hosts: list[str] = Field(default_factory=list)
+    feeds: list[str] = Field(default_factory=list, description="Feed URLs polled by `brief ingest --feeds`.")
+    feed_max_entries: int = Field(50, ge=1, le=1000, description="New entries taken per feed and poll.")
+
     @field_validator("chroma_url", "openai_api_key", "openai_base_url", "ui_auth", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -124,13 +163,9 @@ class Settings(BaseSettings):
 
     def resolved_backend(self) -> str:
         """The generator that `auto` stands for: openai, then local, then extractive."""
-        if self.backend != "auto":
-            return self.backend
-        if self.openai_api_key or self.openai_base_url:
-            return "openai"
-        if self.local_model_path:
-            return "local"
-        return "extractive"
+        from brief.backends import resolve_backend
+
+        return resolve_backend(self)
 
     def embedder_name(self) -> str:
         """The embedding model's name as stored with the collection."""

@@ -4,6 +4,10 @@ Consistency without transactions: a document's registry record is written as `pe
 before its chunks and flipped to `ready` after them, so readers see only `ready`
 documents, and a crash leaves a `pending` record that `repair` cleans up. Removal marks
 the record `deleting` first for the same reason.
+
+No call may hang: every request to a Chroma server has a deadline (`chroma_timeout`). An
+embedded client keeps its vector index in memory, so when the registry's generation token
+shows that another process wrote, the client is reopened before the next read.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from brief.errors import BriefError
 from brief.lexical import LexicalIndex
 from brief.settings import Settings
 from brief.types import Chunk, DocumentRecord, date_to_int
@@ -41,7 +46,7 @@ _DOCS_PER_FETCH = 200  # doc ids per `$in` filter when fetching new documents' c
 STALE_PENDING_SECONDS = 15 * 60
 
 
-class StoreError(RuntimeError):
+class StoreError(BriefError, RuntimeError):
     """The store cannot be opened or written; the message says why and what to do."""
 
 
@@ -86,8 +91,26 @@ class Store:
         self.settings = settings
         self.embedder_name = embedder_name
         self.location = settings.chroma_url or str(settings.home / "chroma")
-        self._client = _connect(settings)
+        # Calls share the client; reopening it waits for them (see _reopen_if_written_elsewhere).
+        self._gate = _ClientGate()
+        self._open()
         name = settings.collection
+        key = hashlib.sha1(f"{self.location}|{name}".encode()).hexdigest()[:12]
+        self._lexical_dir = settings.home / "lexical" / key
+        # Per-machine caches derived from this store (never the truth: always re-checkable).
+        self.cache_dir = settings.home / "cache" / key
+        self._lexical: LexicalIndex | None = None
+        self._lexical_lock = threading.Lock()
+        self._snapshot: RegistrySnapshot | None = None
+        # The last generation this process read or wrote; any other one means another process wrote.
+        self._seen_generation: str | None = None
+        self._stale = False  # another process wrote since the client was opened
+        self._writing = False
+
+    def _open(self) -> None:
+        """Connect and open the three collections; refuse a collection of another embedder."""
+        settings, name, embedder_name = self.settings, self.settings.collection, self.embedder_name
+        self._client = _connect(settings)
         try:
             self._chunks = self._client.get_or_create_collection(
                 f"{name}_chunks",
@@ -100,6 +123,8 @@ class Store:
             # decide whether their cached view of the registry is still current.
             self._meta = self._client.get_or_create_collection(f"{name}_meta", embedding_function=None)
         except Exception as exc:  # noqa: BLE001 - any client failure becomes one clear message
+            if self.settings.chroma_url and _is_timeout(exc):
+                raise StoreError(_timeout_message(self.settings)) from exc
             raise StoreError(f"cannot open the Chroma collections at {self.location}: {exc}") from exc
         stored = (self._chunks.metadata or {}).get("embedder")
         if stored and stored != embedder_name:
@@ -109,13 +134,24 @@ class Store:
                 "collection would make search meaningless: set BRIEF_EMBEDDER (and BRIEF_EMBED_QUANTIZED) "
                 "back, or choose another BRIEF_COLLECTION (or BRIEF_HOME) for the new model."
             )
-        key = hashlib.sha1(f"{self.location}|{name}".encode()).hexdigest()[:12]
-        self._lexical_dir = settings.home / "lexical" / key
-        # Per-machine caches derived from this store (never the truth: always re-checkable).
-        self.cache_dir = settings.home / "cache" / key
-        self._lexical: LexicalIndex | None = None
-        self._lexical_lock = threading.Lock()
-        self._snapshot: RegistrySnapshot | None = None
+
+    def _reopen_if_written_elsewhere(self, generation: str) -> None:
+        """An embedded client does not see vectors that another process added: reopen it
+        when the registry changed under a token this process did not write."""
+        if self.settings.chroma_url:
+            return  # a server serves every client the same data
+        if self._seen_generation is not None and generation != self._seen_generation:
+            self._stale = True
+        self._seen_generation = generation
+        if not self._stale or self._writing:
+            return  # while this process writes, the client stays; the next read reopens it
+        with self._gate.exclusive():
+            if not self._stale:
+                return  # another thread just reopened it
+            with contextlib.suppress(Exception):  # a client that fails to close is dropped anyway
+                self._client.close()
+            self._open()
+            self._stale = False
 
     # ----- document registry -------------------------------------------------------------
 
@@ -129,6 +165,7 @@ class Store:
         """The ready documents as of now, shared and read-only. Cached until the registry's
         generation token changes, so a query costs one small read, not a read of every record."""
         generation = self.generation()
+        self._reopen_if_written_elsewhere(generation)
         cached = self._snapshot
         if cached is not None and cached.generation == generation:
             return cached
@@ -183,6 +220,7 @@ class Store:
     def _bump_generation(self) -> None:
         token = uuid.uuid4().hex
         self._call(lambda: self._meta.upsert(ids=["generation"], embeddings=[[1.0]], metadatas=[{"token": token}]))
+        self._seen_generation = token  # our own write: no reason to reopen
 
     def document_statuses(self) -> dict[str, str]:
         result = self._call(lambda: self._docs.get(include=["metadatas"]))
@@ -397,9 +435,13 @@ class Store:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         with open(self.settings.home / "write.lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
+            # Write through a client that has seen the other processes' writes.
+            self._reopen_if_written_elsewhere(self.generation())
+            self._writing = True  # the client stays as it is while this process writes
             try:
                 yield
             finally:
+                self._writing = False
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @functools.cached_property
@@ -413,17 +455,55 @@ class Store:
 
     def _call(self, func):  # type: ignore[no-untyped-def]
         try:
-            return func()
+            with self._gate.call():
+                return func()
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001
+            if self.settings.chroma_url and _is_timeout(exc):
+                raise StoreError(_timeout_message(self.settings)) from exc
             if self.settings.chroma_url and _is_connection_error(exc):
                 raise StoreError(
                     f"the Chroma server at {self.settings.chroma_url} is not reachable "
-                    f"({exc.__class__.__name__}); nothing was written. "
+                    f"({exc.__class__.__name__}). "
                     "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
                 ) from exc
             raise
+
+
+class _ClientGate:
+    """Many calls may use the client at once; a reopen waits until none is running and holds
+    new ones back until the new client is in place."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._exclusive = False
+
+    @contextlib.contextmanager
+    def call(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._exclusive)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._exclusive)
+            self._exclusive = True
+            self._cond.wait_for(lambda: self._active == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
 
 
 def _connect(settings: Settings):  # type: ignore[no-untyped-def]
@@ -433,14 +513,22 @@ def _connect(settings: Settings):  # type: ignore[no-untyped-def]
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
+        port = url.port or (443 if url.scheme == "https" else 8000)
         try:
-            return chromadb.HttpClient(
+            # Chroma's HTTP client waits forever by default, even while it is being built (it asks
+            # the server who we are): a bounded heartbeat first, then the deadline on its session.
+            _heartbeat(f"{url.scheme or 'http'}://{url.hostname or 'localhost'}:{port}", settings.chroma_timeout)
+            client = chromadb.HttpClient(
                 host=url.hostname or "localhost",
-                port=url.port or (443 if url.scheme == "https" else 8000),
+                port=port,
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
+            _set_deadline(client, settings.chroma_timeout)
+            return client
         except Exception as exc:  # noqa: BLE001
+            if _is_timeout(exc):
+                raise StoreError(_timeout_message(settings)) from exc
             raise StoreError(
                 f"cannot connect to the Chroma server at {settings.chroma_url}: {str(exc).rstrip('.')}. "
                 "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
@@ -451,6 +539,39 @@ def _connect(settings: Settings):  # type: ignore[no-untyped-def]
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:  # noqa: BLE001
         raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+
+
+def _heartbeat(base_url: str, timeout: float) -> None:
+    import httpx
+
+    httpx.get(f"{base_url}/api/v2/heartbeat", timeout=_http_timeout(timeout)).raise_for_status()
+
+
+def _http_timeout(seconds: float):  # type: ignore[no-untyped-def]
+    import httpx
+
+    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+
+def _set_deadline(client: Any, seconds: float) -> None:
+    """Give every request of a Chroma HTTP client a deadline (its session has none by default)."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if session is None:
+        raise StoreError("this chromadb version hides its HTTP session: brief cannot bound its calls")
+    session.timeout = _http_timeout(seconds)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"TimeoutException", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout"})
+
+
+def _timeout_message(settings: Settings) -> str:
+    return (
+        f"the Chroma server at {settings.chroma_url} did not answer within {settings.chroma_timeout:g} s "
+        "(BRIEF_CHROMA_TIMEOUT): it accepts connections but is stuck or overloaded. "
+        "Check the server, or fix BRIEF_CHROMA_URL."
+    )
 
 
 def _is_connection_error(exc: Exception) -> bool:

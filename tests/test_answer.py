@@ -336,7 +336,7 @@ def test_langchain_retriever_returns_documents_with_metadata(library: Any) -> No
     from langchain_core.documents import Document
     from langchain_core.retrievers import BaseRetriever
 
-    from brief.retrieve import BriefRetriever, document_to_passage
+    from brief.retriever import BriefRetriever, document_to_passage
 
     retriever = BriefRetriever(searcher=library.searcher, k=4)
     assert isinstance(retriever, BaseRetriever)
@@ -363,8 +363,7 @@ def test_answer_chain_is_a_langchain_runnable(library: Any) -> None:
 
     from brief.chain import AskRequest
 
-    chain = library.answer_chain
-    runnable = chain.runnable()
+    runnable = library.answer_chain
     assert isinstance(runnable, Runnable)
     request = AskRequest("Who chaired the Orrin River talks in Lausk?", k=6, backend="extractive")
     answer = runnable.invoke(request)
@@ -373,6 +372,27 @@ def test_answer_chain_is_a_langchain_runnable(library: Any) -> None:
     assert set(answer.timings_ms) == {"retrieve", "generate", "total"}
     # The same pipeline through the public entry point gives the same answer.
     assert library.ask(request.question).answer == answer.answer
+    # stream and batch are the same pipeline: text pieces, then the same verified Answer.
+    streamed = list(runnable.stream(request))
+    assert all(isinstance(p, str) for p in streamed[:-1]) and isinstance(streamed[-1], Answer)
+    assert streamed[-1].answer == answer.answer
+    batched = runnable.batch([request, AskRequest("When did the Port Calloway strike end?", k=6)])
+    assert [a.answer for a in batched][0] == answer.answer and isinstance(batched[1], Answer)
+
+
+def test_brief_chain_streams_progress_then_the_brief(library: Any) -> None:
+    from langchain_core.runnables import Runnable
+
+    from brief.chain import BriefRequest
+    from brief.types import Brief
+
+    runnable = library.brief_chain
+    assert isinstance(runnable, Runnable)
+    items = list(runnable.stream(BriefRequest("Orrin River talks", backend="extractive")))
+    progress, brief = items[:-1], items[-1]
+    assert isinstance(brief, Brief) and brief.sources
+    assert progress[0] == "gathering passages" and "verifying citations" in progress
+    assert runnable.invoke(BriefRequest("Orrin River talks")).to_dict()["sections"] == brief.to_dict()["sections"]
 
 
 # ----- hybrid retrieval diversity ---------------------------------------------------------------

@@ -30,7 +30,7 @@ from brief.store import EmbedderMismatch, Store
 
 SEED_TITLE = "New US sanctions will push Pakistan toward China"
 SUMMARY = re.compile(
-    r"^(\d+) added, (\d+) updated, (\d+) unchanged, (\d+) failed(?:, (\d+) pruned)?; "
+    r"^(\d+) added, (\d+) updated, (\d+) unchanged, (\d+) failed(?:, \d+ skipped)?(?:, (\d+) pruned)?; "
     r"(\d+) chunks in [\d.]+ s \([\d.]+ chunks/s\)$",
     re.M,
 )
@@ -434,7 +434,7 @@ def test_cli_bad_files_among_good_ones(tmp_path: Path) -> None:
     folder = tmp_path / "mixed"
     reasons = load_bad_files(folder)
     copy_small_set(folder)
-    # unknown.xyz is not an article type, so a folder scan skips it; named on its own it fails.
+    # unknown.xyz is not an article type: a folder scan skips it and says so; named on its own it fails.
     result = run_cli(
         "ingest", str(folder), str(folder / "unknown.xyz"), str(tmp_path / "nowhere"), home=home, cwd=tmp_path
     )
@@ -450,6 +450,8 @@ def test_cli_bad_files_among_good_ones(tmp_path: Path) -> None:
         assert keyword.lower() in line.lower(), line
     added, updated, unchanged, failed, _, chunks = summary(result.stdout)
     assert (added, updated, unchanged, failed) == (3, 0, 0, len(reasons))
+    assert f"skipped: {folder / 'unknown.xyz'}: unsupported type" in result.stdout.splitlines()
+    assert ", 1 skipped; " in result.stdout
     docs = json.loads(run_cli("docs", "--json", home=home, cwd=tmp_path).stdout)
     assert len(docs) == 3 and sum(d["chunks"] for d in docs) == chunks
 

@@ -286,6 +286,45 @@ def sse_chunk(content: str) -> bytes:
     return f"{len(payload):x}\r\n".encode() + payload + b"\r\n"  # one HTTP/1.1 chunk
 
 
+def sse_finish(reason: str | None = "stop") -> bytes:
+    """The last event of a streamed reply (finish_reason), then [DONE] and the chunked-body end."""
+    event = {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "stub",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": reason}],
+    }
+    payload = f"data: {json.dumps(event)}\n\ndata: [DONE]\n\n".encode()
+    return f"{len(payload):x}\r\n".encode() + payload + b"\r\n0\r\n\r\n"
+
+
+def reply_with(conn: socket.socket, seen: Seen, text: str) -> None:
+    """Answer a chat request with `text` as an OpenAI server would: streamed (SSE) when the
+    request asked for a stream, one JSON completion otherwise."""
+    if seen.body.get("stream"):
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n" + sse_chunk(text) + sse_finish()
+        )
+        return
+    body = json.dumps(
+        {
+            "id": "chatcmpl-stub",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "stub",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+    ).encode()
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+
+
 PARTIAL = ["Pakistan may ", "drift toward China"]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import ARTICLES, FIXTURES, PDF_KEY, SEED
 
-from brief.ingest.loaders import LoadError, find_files, load_file
+from brief.ingest.loaders import LoadError, find_files, load_file, unsupported_files
 from brief.types import Article
 
 # The section headings each fixture's cleaned body must have, in order.
@@ -348,11 +348,15 @@ def test_jsonl_good_and_bad_records(tmp_path: Path) -> None:
 def test_find_files_skips_hidden_and_unsupported(tmp_path: Path) -> None:
     (tmp_path / "b.md").write_text("x", encoding="utf-8")
     (tmp_path / "a.txt").write_text("x", encoding="utf-8")
-    (tmp_path / "notes.docx").write_bytes(b"PK")
+    # .docx is read since issue 12; a type brief does not read stands in for it.
+    (tmp_path / "notes.xyz").write_bytes(b"PK")
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "c.md").write_text("x", encoding="utf-8")
+    (tmp_path / ".hidden" / "e.xyz").write_text("x", encoding="utf-8")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "d.HTML").write_text("x", encoding="utf-8")
-    explicit = tmp_path / "notes.docx"
+    explicit = tmp_path / "notes.xyz"
     found = list(find_files([tmp_path, explicit]))
     assert found == [tmp_path / "a.txt", tmp_path / "b.md", tmp_path / "sub" / "d.HTML", explicit]
+    # What a folder scan leaves out for its type is listed, so ingest can name it.
+    assert list(unsupported_files([tmp_path, explicit])) == [tmp_path / "notes.xyz"]

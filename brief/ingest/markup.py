@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from brief.ingest.files import DEFAULT_MAX_FRONT_MATTER_BYTES
 from brief.ingest.metadata import byline_author, is_email_line, labelled_field, parse_date, url_in_line
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -37,15 +38,35 @@ class FrontMatterError(ValueError):
     """The YAML front matter of a Markdown file does not parse."""
 
 
-def split_front_matter(text: str) -> tuple[dict[str, str], str]:
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases: front matter needs none, and nested aliases
+    expand exponentially (a few hundred bytes can stand for gigabytes)."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def split_front_matter(text: str, max_bytes: int = DEFAULT_MAX_FRONT_MATTER_BYTES) -> tuple[dict[str, str], str]:
     """Return (front matter fields, remaining text). Fields are strings."""
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
+    size = len(match.group(1).encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise FrontMatterError(f"front matter too large ({size // 1024} KB; limit {max_bytes // 1024} KB)")
     try:
-        data = yaml.safe_load(match.group(1)) or {}
+        data = yaml.load(match.group(1), Loader=_NoAliasLoader) or {}  # noqa: S506 - a safe loader
+    except yaml.composer.ComposerError as exc:
+        if exc.problem == "aliases are not allowed":
+            raise FrontMatterError("front matter uses YAML aliases (*name), which are not allowed") from exc
+        raise FrontMatterError(f"front matter is not valid YAML ({exc.__class__.__name__})") from exc
     except yaml.YAMLError as exc:
         raise FrontMatterError(f"front matter is not valid YAML ({exc.__class__.__name__})") from exc
+    except RecursionError as exc:
+        raise FrontMatterError("front matter is nested too deeply") from exc
     if not isinstance(data, dict):
         raise FrontMatterError("front matter is not a mapping of fields")
     fields = {str(k).strip().lower(): str(v).strip() for k, v in data.items() if v is not None}

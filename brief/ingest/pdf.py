@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 import statistics
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from brief.ingest.markup import RawBlock
@@ -20,11 +24,19 @@ class PdfError(ValueError):
 
 def parse_pdf(data: bytes) -> tuple[dict[str, str], list[RawBlock]]:
     """(metadata hints, blocks) of a PDF file's bytes."""
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise PdfError("not a PDF file (no %PDF header)")
+    with _PYPDF_LOG.collecting() as warnings:
+        try:
+            return _read_pdf(data)
+        except PdfError as exc:
+            raise PdfError(_with_warnings(str(exc), warnings)) from exc
+
+
+def _read_pdf(data: bytes) -> tuple[dict[str, str], list[RawBlock]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
-    if not data.lstrip()[:5].startswith(b"%PDF"):
-        raise PdfError("not a PDF file (no %PDF header)")
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -43,6 +55,44 @@ def parse_pdf(data: bytes) -> tuple[dict[str, str], list[RawBlock]]:
         "date": str(info.get("/CreationDate") or "").strip(),
     }
     return {k: v for k, v in hints.items() if v}, _blocks_from_layout(lines)
+
+
+class _PypdfLog(logging.Handler):
+    """pypdf logs what it repaired ("EOF marker not found") and, with no handler set, Python
+    prints that bare on stderr, with no file name. This handler keeps the messages of the PDF
+    being parsed on this thread, so they can join that file's error; otherwise they are dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self._local = threading.local()
+        self._install_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        messages = getattr(self._local, "messages", None)
+        if messages is not None and len(messages) < 20:
+            message = " ".join(record.getMessage().split())
+            messages.append(message if len(message) <= 100 else message[:99] + "…")
+
+    @contextmanager
+    def collecting(self) -> Iterator[list[str]]:
+        with self._install_lock:
+            logger = logging.getLogger("pypdf")
+            if self not in logger.handlers:
+                logger.addHandler(self)
+                logger.propagate = False
+        self._local.messages = []
+        try:
+            yield self._local.messages
+        finally:
+            self._local.messages = None
+
+
+_PYPDF_LOG = _PypdfLog()
+
+
+def _with_warnings(reason: str, warnings: list[str]) -> str:
+    unique = list(dict.fromkeys(w for w in warnings if w))[:3]
+    return f"{reason}; pypdf: {'; '.join(unique)}" if unique else reason
 
 
 @dataclass

@@ -6,12 +6,15 @@ list, delete), Evaluate (question sets and metrics). Each browser session keeps 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +24,17 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from brief.library import Library  # noqa: E402
+from brief.prompts import one_line  # noqa: E402
 from brief.retrieve import SearchFilters  # noqa: E402
 from brief.types import Answer  # noqa: E402
 from brief.ui import render  # noqa: E402
+from brief.ui.guard import LoginThrottle, ModelSlots, RequestCaps, RequestGuard  # noqa: E402
 
 BACKENDS = ["auto", "extractive", "openai", "local"]
 DOC_HEADERS = ["title", "outlet", "author", "date", "chunks", "id"]
 MAX_UPLOAD = "50mb"
+EXAMPLE_TITLE_CHARS = 80
+MAX_LINKS = 50  # links in one "Add a link" request
 
 
 def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None) -> SearchFilters:
@@ -35,8 +42,9 @@ def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[st
 
 
 def _example_questions(library: Library) -> list[str]:
+    # Titles are untrusted: one line, defused and capped like metadata in a prompt.
     docs = library.documents()[:3]
-    examples = [f"What are the main points of “{d.title}”?" for d in docs if d.title]
+    examples = [f"What are the main points of “{one_line(d.title, EXAMPLE_TITLE_CHARS)}”?" for d in docs if d.title]
     return examples or ["What happened, and who said what about it?"]
 
 
@@ -57,6 +65,20 @@ class BriefApp:
 
     # ----- chat -----------------------------------------------------------------------------------
 
+    @cached_property
+    def model_slots(self) -> ModelSlots:
+        """Answers and briefs in progress per language-model backend (see guard.ModelSlots)."""
+        return ModelSlots(self.library.settings.ui_model_concurrency)
+
+    def _busy_notice(self, backend: str) -> str:
+        return (
+            f"The {backend} model is already writing {self.model_slots.limit} answers "
+            "(BRIEF_UI_MODEL_CONCURRENCY), so this one was written extractively."
+        )
+
+    def _resolved(self, backend: str) -> str:
+        return self.library.settings.resolved_backend() if backend in ("", "auto") else backend
+
     def chat(
         self,
         message: str,
@@ -73,6 +95,38 @@ class BriefApp:
         if not question:
             yield messages, history, gr.update(), ""
             return
+        limit = self.library.settings.max_question_chars
+        if len(question) > limit:
+            # Refused by its size alone: the question is never sent back, not even in the textbox.
+            refusal = (
+                f"Your question is {len(question):,} characters long; questions may have at most "
+                f"{limit:,} (BRIEF_MAX_QUESTION_CHARS). Shorten it and ask again."
+            )
+            messages = list(messages or []) + [{"role": "assistant", "content": render.error_html(refusal)}]
+            yield messages, history, gr.update(), gr.update()
+            return
+        name = self._resolved(backend)
+        with self.model_slots.claim(name) as free:
+            yield from self._answer(
+                question,
+                messages,
+                history,
+                name if free else "extractive",
+                free,
+                name,
+                _filters(sources, since, until, doc_ids),
+            )
+
+    def _answer(
+        self,
+        question: str,
+        messages: list[dict[str, Any]],
+        history: list[tuple[str, str]],
+        backend: str,
+        free: bool,
+        asked: str,
+        filters: SearchFilters,
+    ) -> Iterator[tuple[Any, ...]]:
         messages = list(messages or []) + [
             {"role": "user", "content": render._e(question)},
             {"role": "assistant", "content": render.streaming_html("")},
@@ -81,9 +135,7 @@ class BriefApp:
         answer: Answer | None = None
         shown = ""
         try:
-            for piece in self.library.ask_stream(
-                question, history=history, filters=_filters(sources, since, until, doc_ids), backend=backend
-            ):
+            for piece in self.library.ask_stream(question, history=history, filters=filters, backend=backend):
                 if isinstance(piece, Answer):
                     answer = piece
                     break
@@ -95,6 +147,8 @@ class BriefApp:
             yield messages, history, gr.update(), ""
             return
         assert answer is not None
+        if not free:
+            answer = replace(answer, notice=" ".join(p for p in (self._busy_notice(asked), answer.notice) if p))
         messages[-1] = {"role": "assistant", "content": render.answer_html(answer)}
         history = list(history) + [(question, answer.answer)]
         yield messages, history, render.sources_html(answer), ""
@@ -120,14 +174,25 @@ class BriefApp:
         hidden = gr.update(visible=False)
         if not (topic or "").strip():
             return render.error_html("Enter a topic or a question."), hidden, hidden, hidden
+        limit = self.library.settings.max_topic_chars
+        if len(topic.strip()) > limit:
+            refusal = (
+                f"The topic is {len(topic.strip()):,} characters long; a topic may have at most {limit:,} "
+                "(BRIEF_MAX_TOPIC_CHARS). Shorten it and try again."
+            )
+            return render.error_html(refusal), hidden, hidden, hidden
+        name = self._resolved(backend)
         try:
             progress(0.1, desc="gathering passages")
-            brief = self.library.report(
-                topic,
-                _filters(sources, since, until, doc_ids),
-                backend,
-                progress=lambda stage: progress(0.5, desc=stage),
-            )
+            with self.model_slots.claim(name) as free:
+                brief = self.library.report(
+                    topic,
+                    _filters(sources, since, until, doc_ids),
+                    name if free else "extractive",
+                    progress=lambda stage: progress(0.5, desc=stage),
+                )
+            if not free:
+                brief = replace(brief, notice=" ".join(p for p in (self._busy_notice(name), brief.notice) if p))
             progress(0.8, desc="rendering downloads")
             folder = Path(tempfile.mkdtemp(prefix="brief-", dir=self._exports()))
             stem = re.sub(r"[^a-z0-9]+", "-", topic.lower()).strip("-")[:50] or "brief"
@@ -154,12 +219,7 @@ class BriefApp:
         """Copy uploads into BRIEF_HOME/uploads and ingest them; one result row per file."""
         if not files:
             return [["", "no files chosen", 0, ""]], *self.library_views()
-        self.uploads.mkdir(parents=True, exist_ok=True)
-        stored = []
-        for temp in files:
-            target = self.uploads / _safe_name(str(temp))
-            shutil.copyfile(temp, target)
-            stored.append(target)
+        stored = [self._store_upload(Path(temp)) for temp in files]
         total = len(stored)
 
         def report(done: int, _total: int, current: str) -> None:
@@ -171,6 +231,62 @@ class BriefApp:
             for f in result.files
         ]
         return rows, *self.library_views()
+
+    def _store_upload(self, temp: Path) -> Path:
+        """Keep an upload under its content hash (uploads/<hash>/<name>): two readers' report.md
+        stay two documents, and the same bytes uploaded again land on the same path (unchanged)."""
+        digest = hashlib.sha256()
+        with temp.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        target = self.uploads / digest.hexdigest()[:24] / _safe_name(str(temp))
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+            shutil.copyfile(temp, partial)
+            partial.replace(target)  # never a half-copied file under the final name
+        return target
+
+    def add_links(self, text: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Fetch and ingest the links (one per line) under the app's fetch policy; a row per link."""
+        from brief.web.fetch import FetchPolicy
+        from brief.web.links import LinkIngestor
+
+        urls = list(dict.fromkeys(line.strip() for line in (text or "").splitlines() if line.strip()))
+        if not urls:
+            return [["", "no links given", 0, "paste one or more links, one per line"]], *self.library_views()
+        if len(urls) > MAX_LINKS:
+            reason = f"{len(urls)} links; at most {MAX_LINKS} at a time"
+            return [["", "refused", 0, reason]], *self.library_views()
+        web = LinkIngestor(self.library, FetchPolicy.from_settings(self.library.settings))
+        outcomes = web.ingest_links(
+            urls, progress=lambda done, total, url: progress(done / max(total, 1), desc=f"fetching {url}"[:120])
+        )
+        rows = [[o.url, o.status, o.chunks, o.reason] for o in outcomes]
+        return rows, *self.library_views()
+
+    def check_feeds(self, feed_url: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Poll one feed (added to the list when it works) or, with no URL, every known feed."""
+        from brief.web.fetch import FetchPolicy
+        from brief.web.links import LinkIngestor, known_feeds
+
+        urls = [feed_url.strip()] if (feed_url or "").strip() else [url for url, _, _ in known_feeds(self.library)]
+        if not urls:
+            rows = [["", "no feeds", 0, "enter a feed URL, or list feeds in brief.toml (feeds = [...])"]]
+            return rows, self.feed_rows(), *self.library_views()
+        web = LinkIngestor(self.library, FetchPolicy.from_settings(self.library.settings))
+        rows = []
+        for number, url in enumerate(urls):
+            progress(number / len(urls), desc=f"checking {url}"[:120])
+            poll = web.poll_feed(url, self.library.settings.feed_max_entries)
+            rows.append([url, poll.status if poll.status != "checked" else f"{len(poll.links)} new", 0, poll.reason])
+            rows.extend([o.url, o.status, o.chunks, o.reason] for o in poll.links)
+        return rows, self.feed_rows(), *self.library_views()
+
+    def feed_rows(self) -> list[list[str]]:
+        from brief.web.links import known_feeds
+
+        return [list(row) for row in known_feeds(self.library)] or [["", "", "no feeds yet"]]
 
     def delete(self, doc_id: str | None) -> tuple[Any, ...]:
         if not doc_id:
@@ -321,7 +437,7 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
             with gr.Tab("Library", id="library"):
                 uploads = gr.File(
                     file_count="multiple",
-                    label="Add articles (.md .txt .html .pdf .jsonl .json)",
+                    label="Add articles (.md .txt .html .pdf .docx .odt .jsonl .json)",
                     elem_id="brief-upload",
                 )
                 ingest = gr.Button("Ingest", variant="primary", elem_id="brief-ingest")
@@ -331,6 +447,37 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                     interactive=False,
                     elem_id="brief-results",
                 )
+                with gr.Row():
+                    links = gr.Textbox(
+                        label="Add a link (one or more web addresses, one per line)",
+                        lines=2,
+                        placeholder="https://example.com/news/article.html",
+                        scale=4,
+                        elem_id="brief-links",
+                    )
+                    add_links = gr.Button("Add", variant="primary", scale=1, elem_id="brief-add-links")
+                link_results = gr.Dataframe(
+                    headers=["link", "result", "chunks", "reason"],
+                    label="Links and feed entries",
+                    interactive=False,
+                    wrap=True,
+                    elem_id="brief-link-results",
+                )
+                with gr.Accordion("News feeds", open=False):
+                    feeds_table = gr.Dataframe(
+                        value=app.feed_rows(),
+                        headers=["feed", "title", "last check"],
+                        label="Feeds",
+                        interactive=False,
+                        elem_id="brief-feeds",
+                    )
+                    with gr.Row():
+                        feed_url = gr.Textbox(
+                            label="Feed URL (RSS or Atom; leave empty to check every feed)",
+                            scale=4,
+                            elem_id="brief-feed-url",
+                        )
+                        check_feeds = gr.Button("Check now", scale=1, elem_id="brief-check-feeds")
                 stats = gr.Markdown()
                 table = gr.Dataframe(headers=DOC_HEADERS, label="Documents", interactive=False, elem_id="brief-docs")
                 with gr.Row():
@@ -339,6 +486,8 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                 deleted = gr.HTML()
                 views = [table, to_delete, stats, sources, doc_filter, brief_sources, brief_docs]
                 ingest.click(app.upload, [uploads], [results, *views])
+                add_links.click(app.add_links, [links], [link_results, *views])
+                check_feeds.click(app.check_feeds, [feed_url], [link_results, feeds_table, *views])
                 delete.click(app.delete, [to_delete], [deleted, *views])
                 demo.load(app.library_views, None, views)
 
@@ -372,19 +521,36 @@ def launch(
     eval_dir: Path | None = None,
 ) -> Any:
     """Start the app on the configured host and port, with basic auth when configured."""
+    from starlette.middleware import Middleware
+
     settings = library.settings
     demo = build_app(library, eval_dir)
-    demo.queue(default_concurrency_limit=8)  # several readers at once, each with their own chat
+    # Several readers at once, each with their own chat; model backends take at most
+    # ui_model_concurrency of these workers each, so extractive answers always find one.
+    demo.queue(default_concurrency_limit=settings.ui_concurrency)
     auth = tuple(settings.ui_auth.split(":", 1)) if settings.ui_auth else None
-    return demo.launch(
-        server_name=host or settings.ui_host,
-        server_port=port if port is not None else settings.ui_port,
-        auth=auth,
-        css=render.APP_CSS,
-        max_file_size=MAX_UPLOAD,
-        prevent_thread_lock=not block,
-        show_error=False,
-        quiet=not block,
-        footer_links=[],
-        allowed_paths=[str(settings.home / "exports")],
+    throttle = LoginThrottle(settings.ui_login_attempts, settings.ui_login_backoff) if auth else None
+    caps = RequestCaps(
+        upload_files=settings.ui_max_files,
+        upload_bytes=int(settings.ui_max_upload_mb * 1024 * 1024),
+        # Questions and topics are capped in characters by the handlers; a chat event also
+        # carries the conversation shown so far, hence the generous floor.
+        other_bytes=max(16 * 1024 * 1024, 8 * max(settings.max_question_chars, settings.max_topic_chars)),
     )
+    try:
+        return demo.launch(
+            server_name=host or settings.ui_host,
+            server_port=port if port is not None else settings.ui_port,
+            auth=auth,
+            css=render.APP_CSS,
+            max_file_size=MAX_UPLOAD,
+            prevent_thread_lock=not block,
+            show_error=False,
+            quiet=not block,
+            footer_links=[],
+            allowed_paths=[str(settings.home / "exports")],
+            app_kwargs={"middleware": [Middleware(RequestGuard, throttle=throttle, caps=caps)]},
+        )
+    except KeyboardInterrupt:
+        demo.close(verbose=False)  # Ctrl-C during start-up: free the port, then stop quietly
+        raise

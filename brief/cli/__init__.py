@@ -1,0 +1,80 @@
+"""The `brief` command line: a thin layer over `brief.Library`.
+
+Commands live in their own modules and are imported only when run (or when their help is
+shown), so `brief --help` starts without loading Chroma, LangChain or the embedding model.
+"""
+
+from __future__ import annotations
+
+import sys
+
+try:
+    import importlib
+    from typing import Any
+
+    import click
+
+    from brief.errors import BriefError
+except KeyboardInterrupt:  # Ctrl-C while Python is still loading the command line
+    sys.stderr.write("interrupted\n")
+    raise SystemExit(130) from None
+
+# The exit code of a process stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED_EXIT_CODE = 130
+
+# command name -> "module:function", in the order `brief --help` lists them.
+_COMMANDS = {
+    "ingest": "brief.cli.ingest_cmd:ingest",
+    "docs": "brief.cli.library_cmds:docs",
+    "status": "brief.cli.library_cmds:status",
+    "rm": "brief.cli.library_cmds:rm",
+    "ask": "brief.cli.ask_cmd:ask",
+    "report": "brief.cli.report_cmd:report",
+    "eval": "brief.cli.eval_cmd:evaluate",
+    "ui": "brief.cli.ui_cmd:ui",
+}
+
+
+class BriefGroup(click.Group):
+    """Loads commands lazily and turns expected failures into one-line messages."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # One line, never a traceback: most of a command's start-up is loading its modules.
+            click.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED_EXIT_CODE)
+        except BriefError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except Exception as exc:
+            if _is_settings_error(exc):
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())  # type: ignore[attr-defined]
+                click.echo(f"error: invalid settings: {problems}", err=True)
+                sys.exit(2)
+            raise
+
+
+def _is_settings_error(exc: Exception) -> bool:
+    # pydantic is imported only by commands that read settings; checking by module keeps it so.
+    return type(exc).__name__ == "ValidationError" and type(exc).__module__.startswith("pydantic")
+
+
+@click.group(cls=BriefGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="brief", prog_name="brief")
+def main() -> None:
+    """brief: cited answers and one-page briefings from a library of news articles."""
+
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+"""`python -m brief.cli`: the same command line as the `brief` script."""
+
+from brief.cli import main
+
+main()
