@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -32,7 +34,15 @@ from brief.language import (
 from brief.text import content_words, sentence_spans
 from brief.types import Passage
 
-__all__ = ["DATE_CUE", "FEATURES", "SentencePool", "question_anchors", "question_figures", "question_wants"]
+__all__ = [
+    "DATE_CUE",
+    "FEATURES",
+    "SentencePool",
+    "on_topic_sentences",
+    "question_anchors",
+    "question_figures",
+    "question_wants",
+]
 
 # What the relevance of a sentence to a question is made of; the weights live in
 # brief/data/fitted_answer.json, fitted on a development set of real news questions.
@@ -48,6 +58,40 @@ FEATURES = (
     "restates",  # share of the sentence's words already in the question: restating is no answer
     "rank_prior",  # the passage's retrieval rank, 1 for the first, shrinking after
 )
+
+
+class _VectorCache:
+    """Sentence vectors by embedder and text, most recent kept: a brief's coverage check and
+    its writer read the same passages, and follow-up questions the same articles, so their
+    sentences are embedded once."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, embedder: object, texts: list[str]) -> np.ndarray:
+        owner = id(embedder)
+        with self._lock:
+            known = {t: self._vectors.get((owner, t)) for t in texts}
+        missing = list(dict.fromkeys(t for t, v in known.items() if v is None))
+        if missing:
+            fresh = embedder.encode(missing)  # type: ignore[attr-defined]
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    known[text] = vector
+                    self._vectors[(owner, text)] = vector
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            for text in texts:
+                if (owner, text) in self._vectors:
+                    self._vectors.move_to_end((owner, text))
+        return np.stack([known[t] for t in texts]).astype(np.float32)
+
+
+_VECTORS = _VectorCache()
+
 
 # The brief writer's blend (same order as FEATURES).
 BRIEF_WEIGHTS = np.array([0.6, 0.4, 0.15, 0.12, 0.1, 0.05, -0.1, -0.15, 0.0, 0.03], dtype=np.float32)
@@ -74,7 +118,7 @@ class SentencePool:
         self.candidates = _candidates(passages)
         self.passage_words = [_passage_words(p) for p in passages]
         texts = [c.context for c in self.candidates]
-        self.vectors = embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)  # type: ignore[attr-defined]
+        self.vectors = _VECTORS.encode(embedder, texts) if texts else np.zeros((0, 1), np.float32)
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -271,3 +315,16 @@ def answer_model() -> AnswerModel:
     data = json.loads((DATA_DIR / FITTED_ANSWER_FILE).read_text(encoding="utf-8"))
     weights = np.array([data["weights"][name] for name in FEATURES], dtype=np.float32)
     return AnswerModel(weights, float(data["bias"]), float(data["min_relevance"]), str(data.get("provenance", "")))
+
+
+# A brief gathers around a topic, an answer must answer: a sentence is about the topic at this
+# share of the fitted answering cut-off.
+ON_TOPIC_SHARE = 0.5
+
+
+def on_topic_sentences(pool: SentencePool, topic: str) -> np.ndarray:
+    """Which sentences of the pool are about the topic (the fitted answer model, with the topic
+    read as the question)."""
+    if not len(pool):
+        return np.zeros(0, dtype=bool)
+    return pool.answer_probability(topic) >= ON_TOPIC_SHARE * answer_model().min_relevance
