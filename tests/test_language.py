@@ -130,3 +130,26 @@ def test_speaker_of_a_quote_that_goes_on_in_the_next_sentence() -> None:
 def test_an_organisation_speaks_under_its_full_name() -> None:
     speaker = find_speaker("A spokesperson for the Harbour Ministry of Port Affairs said the cranes were idle.")
     assert speaker is not None and (speaker.name, speaker.role) == ("Harbour Ministry of Port Affairs", "")
+
+
+def test_sentence_vectors_are_embedded_once_per_embedder() -> None:
+    import numpy as np
+
+    from brief.generate.sentence_pool import _VectorCache
+
+    class Counting:
+        def __init__(self, value: float) -> None:
+            self.value, self.seen = value, []
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            self.seen += texts
+            return np.full((len(texts), 2), self.value, dtype=np.float32)
+
+    cache, first, second = _VectorCache(size=3), Counting(1.0), Counting(2.0)
+    assert cache.encode(first, ["a", "b", "a"]).tolist() == [[1.0, 1.0]] * 3
+    cache.encode(first, ["b", "c"])
+    assert first.seen == ["a", "b", "c"]  # "a" twice in one call and "b" again: embedded once
+    assert cache.encode(second, ["a"]).tolist() == [[2.0, 2.0]]  # another embedder, its own vectors
+    cache.encode(first, ["d"])  # over the size: the least recently used ("a") goes
+    cache.encode(first, ["a"])
+    assert first.seen == ["a", "b", "c", "d", "a"]

@@ -19,9 +19,7 @@ _ROLE_NAME_VERB = re.compile(rf"(?P<role>\b[\w’'-]+(?:\s+[\w’'-]+){{1,6}}),\
 _ORG_VERB = re.compile(rf"(?P<name>{_ORG})\s+{_VERB}\b")
 _ACCORDING = re.compile(rf"\b[Aa]ccording to (?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,120}}),)?")
 _VERB_NAME = re.compile(rf"[,”\"]\s*{_VERB}\s+(?P<name>{_NAME})(?:,\s*(?P<role>[^,.“\"]{{3,140}}))?")
-_TITLE_WORDS = TITLE_WORDS
 _PRONOUN_START = re.compile(r"^(?:He|She|They)\b")
-_NOT_NAMES = NOT_NAMES
 _OPEN_QUOTE = re.compile(r"^[“\"‘]")
 
 
@@ -61,7 +59,7 @@ def _match(text: str) -> Speaker | None:
             if name:
                 role = (match.groupdict().get("role") or "").strip()
                 words = name.split()
-                titled = [i for i, w in enumerate(words[:-1]) if w in _TITLE_WORDS]
+                titled = [i for i, w in enumerate(words[:-1]) if w in TITLE_WORDS]
                 if titled:
                     # "US Deputy National Security Advisor Jon Finer": the title is a role.
                     cut = titled[-1] + 1
@@ -75,7 +73,7 @@ def _match(text: str) -> Speaker | None:
 
 def _clean_name(name: str) -> str:
     words = name.split()
-    while words and words[0] in _NOT_NAMES:
+    while words and words[0] in NOT_NAMES:
         words = words[1:]
     name = " ".join(words).strip(" ,.")
     return name if name and name[0].isupper() and len(name) > 2 else ""

@@ -11,6 +11,7 @@ import json
 import math
 import re
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
@@ -61,32 +62,33 @@ FEATURES = (
 
 
 class _VectorCache:
-    """Sentence vectors by embedder and text, most recent kept: a brief's coverage check and
-    its writer read the same passages, and follow-up questions the same articles, so their
-    sentences are embedded once."""
+    """Sentence vectors per embedder (held weakly) and text, the most recent kept: a brief's
+    coverage check and its writer read the same passages, and follow-up questions the same
+    articles, so their sentences are embedded once."""
 
     def __init__(self, size: int = 8192) -> None:
         self.size = size
-        self._vectors: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+        self._by_embedder: weakref.WeakKeyDictionary[object, OrderedDict[str, np.ndarray]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def encode(self, embedder: object, texts: list[str]) -> np.ndarray:
-        owner = id(embedder)
+        try:
+            with self._lock:
+                vectors = self._by_embedder.setdefault(embedder, OrderedDict())
+        except TypeError:  # an embedder that cannot be referenced weakly is not cached
+            return embedder.encode(texts)  # type: ignore[attr-defined]
         with self._lock:
-            known = {t: self._vectors.get((owner, t)) for t in texts}
+            known = {t: vectors.get(t) for t in texts}
         missing = list(dict.fromkeys(t for t, v in known.items() if v is None))
         if missing:
             fresh = embedder.encode(missing)  # type: ignore[attr-defined]
-            with self._lock:
-                for text, vector in zip(missing, fresh, strict=True):
-                    known[text] = vector
-                    self._vectors[(owner, text)] = vector
-                while len(self._vectors) > self.size:
-                    self._vectors.popitem(last=False)
+            known.update(zip(missing, fresh, strict=True))
         with self._lock:
             for text in texts:
-                if (owner, text) in self._vectors:
-                    self._vectors.move_to_end((owner, text))
+                vectors[text] = known[text]
+                vectors.move_to_end(text)
+            while len(vectors) > self.size:
+                vectors.popitem(last=False)
         return np.stack([known[t] for t in texts]).astype(np.float32)
 
 
