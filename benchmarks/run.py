@@ -1053,6 +1053,8 @@ class Bench:
             self.embedding()
         if "query" in self.plan.only:
             self.queries()
+        if "cli" in self.plan.only:
+            self.cli_startup()
         d["loadavg_end"] = list(os.getloadavg())
         d["seconds_total"] = time.perf_counter() - started
         d["peak_rss_mb"] = {
@@ -1062,6 +1064,24 @@ class Bench:
             "query_process": d.get("query_process_peak_rss_mb"),
         }
         return self.results
+
+    def cli_startup(self) -> None:
+        """`brief --help`, each command's --help and a one-shot ask, now and before (cli_startup.py)."""
+        import cli_startup
+
+        work = self.root / "cli"
+        (work / "old").mkdir(parents=True)
+        runs = 3 if self.plan.quick else 5
+        trees = [
+            cli_startup.Tree("now", cli_startup.REPO),
+            cli_startup.baseline_tree(cli_startup.DEFAULT_BASELINE, work / "old"),
+        ]
+        measured = {tree.label: cli_startup.measure(tree, runs, work) for tree in trees}
+        self.results.data["cli_startup"] = measured
+        for line in cli_startup.report(measured):
+            name, _, value = line.partition("  ")
+            passed = None if "imports" in line else "PASS" in line
+            self.results.add(name.strip(), value.strip().removesuffix("PASS").removesuffix("MISS").strip(), "", passed)
 
     def close(self) -> None:
         self.children.kill_all()
@@ -1079,7 +1099,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
     )
     parser.add_argument("--repeats", type=int, help="ingest runs of each side, best counts (default 2; quick 1)")
     parser.add_argument("--no-server", action="store_true", help="skip the chroma run server")
-    parser.add_argument("--only", help="run some benchmarks: any of ingest,embed,query (default: all)")
+    parser.add_argument("--only", help="run some benchmarks: any of ingest,embed,query,cli (default: all)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (for debugging)")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -1093,7 +1113,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
         sizes=sizes,
         ingest_chunks=ingest_chunks,
         ingest_repeats=args.repeats or (1 if quick else 2),
-        only=tuple(args.only.split(",")) if args.only else ("ingest", "embed", "query"),
+        only=tuple(args.only.split(",")) if args.only else ("ingest", "embed", "query", "cli"),
         real_max=real_max,
         embed_n=48 if quick else 256,
         queries=20 if quick else 50,

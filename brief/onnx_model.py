@@ -10,12 +10,15 @@ multiplies run on the CPU's int8 units.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
+_log = logging.getLogger("brief.models")
 # Part of the file name: a change to how the file is derived must not reuse an old one.
 _RECIPE = "fold-basic+dynamic-qint8-per-channel-v1"
 
@@ -38,6 +41,8 @@ def quantized_minilm_path(cache_dir: Path) -> Path:
     if target.is_file():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    _log.info("preparing the embedding model for this machine (once, a few seconds) in %s", cache_dir)
     # Build under temporary names and rename at the end: processes that build at the same
     # time each finish a whole file, and a reader never sees half of one.
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as work:
@@ -52,6 +57,7 @@ def quantized_minilm_path(cache_dir: Path) -> Path:
         built = Path(work) / "quantized.onnx"
         _quantize(folded, built)
         os.replace(built, target)
+    _log.debug("embedding model prepared in %.1f s", time.perf_counter() - started)
     return target
 
 

@@ -255,6 +255,26 @@ def test_folder_walk_names_what_it_skips(tmp_path: Path, settings_factory, embed
     assert result.stdout.startswith("3 added, 0 updated, 0 unchanged, 0 failed, 5 skipped;")
 
 
+def test_folder_walk_survives_a_very_deep_tree(tmp_path: Path) -> None:
+    """1,500 nested folders: deeper than Python's recursion limit, within PATH_MAX."""
+    deep = tmp_path / "deep"
+    levels = [deep]
+    for _ in range(1500):  # one mkdir at a time: Path.mkdir(parents=True) itself recurses
+        levels.append(levels[-1] / "d")
+    try:
+        for level in levels:
+            level.mkdir()
+        (levels[-1] / "bottom.md").write_text(f"# Harbour Ferry Fares\n\n{BODY}\n", encoding="utf-8")
+        (deep / "top.md").write_text(f"# Harbour Ferry Fares\n\n{BODY}\n", encoding="utf-8")
+        assert list(find_files([deep])) == [levels[-1] / "bottom.md", deep / "top.md"]
+    finally:  # bottom-up, for the same reason (shutil.rmtree recurses too)
+        for path in [levels[-1] / "bottom.md", deep / "top.md"]:
+            path.unlink(missing_ok=True)
+        for level in reversed(levels):
+            if level.exists():
+                level.rmdir()
+
+
 # ----- 22: UTF-16 and BOMs; 23: NUL bytes ------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import ARTICLES, FIXTURES, PDF_KEY, SEED
 
-from brief.ingest.loaders import LoadError, find_files, load_file, unsupported_files
+from brief.ingest.loaders import LoadError, find_files, load_file, scan_inputs
 from brief.types import Article
 
 # The section headings each fixture's cleaned body must have, in order.
@@ -359,4 +359,7 @@ def test_find_files_skips_hidden_and_unsupported(tmp_path: Path) -> None:
     found = list(find_files([tmp_path, explicit]))
     assert found == [tmp_path / "a.txt", tmp_path / "b.md", tmp_path / "sub" / "d.HTML", explicit]
     # What a folder scan leaves out for its type is listed, so ingest can name it.
-    assert list(unsupported_files([tmp_path, explicit])) == [tmp_path / "notes.xyz"]
+    _, skipped = scan_inputs([tmp_path, explicit])
+    assert [(s.path, s.reason, s.problem) for s in skipped] == [
+        (str(tmp_path / "notes.xyz"), "unsupported type", False)
+    ]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CORPUS as SEED_CORPUS
 from conftest import free_port, run_cli
 from test_llm_backends import (
     PARTIAL,
@@ -156,3 +157,15 @@ def test_ui_on_a_busy_port_suggests_another(seed: Any, tmp_path: Path) -> None:
     assert result.returncode != 0
     assert f"port {port} is in use" in result.stderr and "--port" in result.stderr
     assert "Traceback" not in result.stderr and "GRADIO_SERVER_PORT" not in result.stderr
+
+
+def test_a_first_run_that_prepares_the_model_says_so_once(tmp_path: Path) -> None:
+    env = {"BRIEF_MODEL_CACHE": str(tmp_path / "models")}
+    home = tmp_path / "home"
+    notes = []
+    for _ in range(2):
+        result = run_cli("ingest", str(SEED_CORPUS), "-q", home=home, cwd=tmp_path, extra_env=env, timeout=600)
+        assert result.returncode == 0, result.stderr
+        notes.append([line for line in result.stderr.splitlines() if "preparing the embedding model" in line])
+    assert len(notes[0]) == 1 and notes[0][0].startswith("note: ")
+    assert notes[1] == []  # prepared once per machine

@@ -14,6 +14,7 @@ try:
 
     import click
 
+    from brief.cli.output import echo
     from brief.errors import BriefError
 except KeyboardInterrupt:  # Ctrl-C while Python is still loading the command line
     sys.stderr.write("interrupted\n")
@@ -56,7 +57,7 @@ class BriefGroup(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED_EXIT_CODE)
         except BriefError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except Exception as exc:
             if _is_settings_error(exc):
@@ -75,6 +76,21 @@ def _is_settings_error(exc: Exception) -> bool:
 @click.version_option(package_name="brief", prog_name="brief")
 def main() -> None:
     """brief: cited answers and one-page briefings from a library of news articles."""
+    _show_progress_notes()
+
+
+def _show_progress_notes() -> None:
+    """The library's one-line notes on slow first-time work ("preparing the embedding model")
+    go to stderr, so a first run never sits in silence."""
+    import logging
+
+    logger = logging.getLogger("brief")
+    if not any(getattr(h, "brief_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("note: %(message)s"))
+        handler.brief_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 __all__ = ["main"]

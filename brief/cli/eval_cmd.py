@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from brief.cli.common import BACKEND_CHOICE
+from brief.cli.output import echo
 
 
 def _threshold(values: tuple[str, ...]) -> dict[str, float]:
@@ -81,7 +82,7 @@ def evaluate(
                 ),
             )
         except QuestionFileError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             sys.exit(2)
     previous = json.loads(compare.read_text(encoding="utf-8"))["metrics"] if compare else None
     comparison = compare_runs(run.metrics, previous) if previous else None

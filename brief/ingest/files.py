@@ -112,32 +112,45 @@ def walk_folder(folder: Path, wanted: frozenset[str] | set[str]) -> Iterator[Pat
     be read or are of a type brief does not read, in sorted path order. Hidden entries are
     passed over quietly; links to folders are not followed (a link must not pull other trees
     into the library)."""
+    # A stack of listings rather than recursion: a hostile tree may nest thousands deep.
+    stack = [_listing(folder)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+        elif isinstance(entry, Skipped):
+            yield entry
+        elif not entry.name.startswith("."):
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(_listing(Path(entry.path)))
+                    continue
+            except OSError:
+                pass  # _classify says why
+            yield _classify(entry, wanted)
+
+
+def _listing(folder: Path) -> Iterator[os.DirEntry[str] | Skipped]:
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        return iter(sorted(os.scandir(folder), key=lambda e: e.name))
     except OSError as exc:
-        yield Skipped(str(folder), f"cannot read the folder: {_os_reason(exc)}")
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        path = Path(entry.path)
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                yield from walk_folder(path, wanted)
-                continue
-            if not entry.is_symlink() and entry.is_file(follow_symlinks=False):
-                yield path if path.suffix.lower() in wanted else _unsupported(path)
-                continue
-            mode = os.stat(path).st_mode  # a link: what it points at; else the special file
-        except OSError as exc:
-            yield Skipped(str(path), _link_reason(exc))
-            continue
-        if stat.S_ISREG(mode):
-            yield path if path.suffix.lower() in wanted else _unsupported(path)
-        elif stat.S_ISDIR(mode):
-            yield Skipped(str(path), "a link to a folder (not followed; name the folder itself to read it)")
-        else:
-            yield Skipped(str(path), f"not a regular file but {file_kind(mode)}")
+        return iter([Skipped(str(folder), f"cannot read the folder: {_os_reason(exc)}")])
+
+
+def _classify(entry: os.DirEntry[str], wanted: frozenset[str] | set[str]) -> Path | Skipped:
+    """A wanted regular file, or a Skipped for what cannot be read or is of another type."""
+    path = Path(entry.path)
+    try:
+        if not entry.is_symlink() and entry.is_file(follow_symlinks=False):
+            return path if path.suffix.lower() in wanted else _unsupported(path)
+        mode = os.stat(path).st_mode  # a link: what it points at; else the special file itself
+    except OSError as exc:
+        return Skipped(str(path), _link_reason(exc))
+    if stat.S_ISREG(mode):
+        return path if path.suffix.lower() in wanted else _unsupported(path)
+    if stat.S_ISDIR(mode):
+        return Skipped(str(path), "a link to a folder (not followed; name the folder itself to read it)")
+    return Skipped(str(path), f"not a regular file but {file_kind(mode)}")
 
 
 def _unsupported(path: Path) -> Skipped:
