@@ -36,10 +36,9 @@ class LexicalFilter:
     doc_ids: frozenset[str] = frozenset()
     since: int = 0
     until: int = 0
-    as_of: int = 0  # like until, but undated chunks pass: nothing dated after it existed yet
 
     def is_empty(self) -> bool:
-        return not (self.sources or self.doc_ids or self.since or self.until or self.as_of)
+        return not (self.sources or self.doc_ids or self.since or self.until)
 
 
 class LexicalIndex:
@@ -187,8 +186,6 @@ class LexicalIndex:
             mask &= self._dates >= where.since
         if where.until:
             mask &= (self._dates <= where.until) & (self._dates > 0)
-        if where.as_of:
-            mask &= self._dates <= where.as_of
         return mask
 
     # ----- saving ------------------------------------------------------------------------------

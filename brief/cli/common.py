@@ -44,8 +44,8 @@ def as_of_option(func: Any) -> Any:
         "--as-of",
         "as_of",
         default="",
-        help="Ask as of YYYY-MM-DD (default: today): nothing dated later is used, and 'this week' or "
-        "'latest' mean the newest articles before it.",
+        help="Ask as of YYYY-MM-DD (default: today): 'this week', 'latest' and 'recently' prefer the "
+        "newest articles on or before it.",
     )(func)
 
 
