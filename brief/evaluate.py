@@ -144,7 +144,7 @@ def gold_doc_ids(sources: list[str], documents: dict[str, DocumentRecord]) -> li
             key = _url_key(wanted)
             resolved.append({d for d, rec in documents.items() if rec.url and _url_key(rec.url) == key})
             continue
-        by_id = {d for d in documents if d == wanted or (len(wanted) >= 6 and d.startswith(wanted))}
+        by_id = {d for d in documents if d.startswith(wanted)}
         lower = wanted.lower()
         by_title = {d for d, rec in documents.items() if rec.title.strip().lower() == lower}
         by_title = by_title or {d for d, rec in documents.items() if lower and lower in rec.title.lower()}
