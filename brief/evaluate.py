@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -17,6 +16,7 @@ from brief.ingest.metadata import parse_any_date
 from brief.language import number_values, strip_amounts
 from brief.text import content_words
 from brief.types import Answer, DocumentRecord
+from brief.web.urls import is_web_url, normalize_url
 
 # Metrics where a higher value is better; after them, the rate of bad sentences and latency,
 # where lower is better.
@@ -140,7 +140,7 @@ def gold_doc_ids(sources: list[str], documents: dict[str, DocumentRecord]) -> li
     resolved = []
     for source in sources:
         wanted = source.strip()
-        if _URL.match(wanted):
+        if is_web_url(wanted):
             key = _url_key(wanted)
             resolved.append({d for d, rec in documents.items() if rec.url and _url_key(rec.url) == key})
             continue
@@ -152,13 +152,12 @@ def gold_doc_ids(sources: list[str], documents: dict[str, DocumentRecord]) -> li
     return resolved
 
 
-_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
-
-
 def _url_key(url: str) -> str:
-    key = _URL.sub("", url.strip()).split("#", 1)[0]
-    key = key[4:] if key.lower().startswith("www.") else key
-    return key.rstrip("/").lower()
+    """One spelling of an address (brief's own normalisation), without scheme, "www." or a
+    trailing slash: the forms a question file and a feed may differ in."""
+    normal = normalize_url(url) or url.strip()
+    rest = normal.split("://", 1)[-1]
+    return (rest[4:] if rest.startswith("www.") else rest).rstrip("/")
 
 
 def unmatched_sources(item: EvalItem, documents: dict[str, DocumentRecord]) -> list[str]:
