@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from brief.generate.base import BriefDraft, Draft, DraftSentence
+from brief.language import metadata_statements
 from brief.text import content_words, sentence_spans
 from brief.types import Citation, Passage, Sentence
 
@@ -32,6 +33,8 @@ MEANING_ALONE = 0.8
 MIN_CLAIM_WORDS = 3
 WINDOW = 3  # consecutive passage sentences that may jointly support one sentence
 WIDEN_GAIN = 0.15  # recall a wider window must add to be preferred
+# The quote span of a statement about the article itself (its author, date, outlet).
+METADATA_SPAN = (-1, -1)
 
 
 @dataclass
@@ -71,6 +74,9 @@ class SupportJudge:
     def judge(self, sentence: str, index: int, passage: Passage) -> Support:
         """Support must be local: the words of the sentence have to come from a window of at
         most WINDOW consecutive sentences of the passage, not be scattered over all of it."""
+        chunk = passage.chunk
+        if sentence in metadata_statements(chunk.title, chunk.author, chunk.source, chunk.date).values():
+            return Support(True, 1.0, METADATA_SPAN)
         view = self.view(index, passage)
         words = set(content_words(sentence))
         if not words or not view.spans:
@@ -239,7 +245,7 @@ def _citation(n: int, passage: Passage, spans: list[tuple[int, int]]) -> Citatio
             merged[-1][1] = max(merged[-1][1], end)  # overlapping or touching: one span
         else:
             merged.append([start, end])
-    quote = " … ".join(passage.text[s:e] for s, e in merged)
+    quote = " … ".join(_metadata_line(passage) if s < 0 else passage.text[s:e] for s, e in merged)
     return Citation(
         n=n,
         doc_id=passage.chunk.doc_id,
@@ -249,6 +255,13 @@ def _citation(n: int, passage: Passage, spans: list[tuple[int, int]]) -> Citatio
         date=passage.chunk.date,
         url=passage.chunk.url,
         quote=quote,
+    )
+
+
+def _metadata_line(passage: Passage) -> str:
+    chunk = passage.chunk
+    return " · ".join(
+        x for x in (chunk.title, f"by {chunk.author}" if chunk.author else "", chunk.source, chunk.date) if x
     )
 
 

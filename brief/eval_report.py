@@ -17,6 +17,8 @@ _LABELS = {
     "citation_precision": "citation precision",
     "cited_sentence_share": "cited sentences",
     "unsupported_rate": "unsupported rate",
+    "answerable_declined": "answerable declined",
+    "unanswerable_answered": "unanswerable answered",
 }
 
 
@@ -63,7 +65,10 @@ def print_console(run: EvalRun, comparison: list[dict[str, Any]] | None = None) 
             else:
                 row += ["", ""]
         table.add_row(*row)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for warning in run.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", markup=True, highlight=False)
 
 
 def to_markdown(run: EvalRun, comparison: list[dict[str, Any]] | None = None) -> str:
@@ -75,6 +80,8 @@ def to_markdown(run: EvalRun, comparison: list[dict[str, Any]] | None = None) ->
         "|---|---:|" + "---:|" * len(sets),
     ]
     lines += ["| " + " | ".join(row) + " |" for row in metrics_rows(run)]
+    if run.warnings:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in run.warnings]
     if comparison:
         lines += [
             "",
@@ -93,14 +100,15 @@ def to_markdown(run: EvalRun, comparison: list[dict[str, Any]] | None = None) ->
         "",
         "## Questions",
         "",
-        "| set | id | answerable | declined | fact recall | hit | missing facts |",
-        "|---|---|---|---|---:|---:|---|",
+        "| set | id | as of | answerable | declined | fact recall | hit | gold rank | missing facts |",
+        "|---|---|---|---|---|---:|---:|---:|---|",
     ]
     for item in run.items:
+        rank = "" if item.hit is None else str(item.gold_rank or "-")
         lines.append(
-            f"| {item.set_name} | {item.id} | {'yes' if item.answerable else 'no'} | "
+            f"| {item.set_name} | {item.id} | {item.as_of} | {'yes' if item.answerable else 'no'} | "
             f"{'yes' if item.declined else 'no'} | {fmt(item.fact_recall) if item.fact_recall is not None else ''} | "
-            f"{fmt(item.hit) if item.hit is not None else ''} | {', '.join(item.facts_missing)} |"
+            f"{fmt(item.hit) if item.hit is not None else ''} | {rank} | {', '.join(item.facts_missing)} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -12,7 +12,11 @@ from typing import Any
 
 import yaml
 
+from brief.ingest.metadata import parse_any_date
+from brief.language import number_values, strip_amounts
+from brief.text import content_words
 from brief.types import Answer, DocumentRecord
+from brief.web.urls import is_web_url, normalize_url
 
 # Metrics where a higher value is better; after them, the rate of bad sentences and latency,
 # where lower is better.
@@ -26,7 +30,10 @@ HIGHER_IS_BETTER = (
     "cited_sentence_share",
 )
 LATENCY_METRICS = tuple(f"{stage}_{pct}_ms" for stage in ("retrieve", "generate", "total") for pct in ("p50", "p95"))
-METRIC_ORDER = [*HIGHER_IS_BETTER, "unsupported_rate", *LATENCY_METRICS]
+# Rates of the two ways an answerer can fail a reader, named as such (lower is better): an
+# answerable question declined, an unanswerable one answered.
+ERROR_RATES = ("answerable_declined", "unanswerable_answered", "unsupported_rate")
+METRIC_ORDER = [*HIGHER_IS_BETTER, *ERROR_RATES, *LATENCY_METRICS]
 
 
 class QuestionFileError(ValueError):
@@ -41,6 +48,7 @@ class EvalItem:
     facts: list[list[str]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     set_name: str = ""
+    as_of: str = ""  # ISO date the question is asked on ("this week" means the week before it)
 
 
 @dataclass
@@ -55,6 +63,7 @@ class ItemResult:
     hit: float | None
     recall: float | None
     reciprocal_rank: float | None
+    gold_rank: int | None  # rank of the first retrieved passage from a gold document (None: not retrieved)
     fact_recall: float | None
     facts_missing: list[str]
     decline_correct: bool
@@ -64,6 +73,8 @@ class ItemResult:
     cited_sentences: int
     unsupported_sentences: int
     timings_ms: dict[str, float]
+    as_of: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_questions(path: Path) -> list[EvalItem]:
@@ -92,6 +103,11 @@ def load_questions(path: Path) -> list[EvalItem]:
         if item_id in seen:
             raise QuestionFileError(f"{where}: duplicate id '{item_id}'")
         seen.add(item_id)
+        as_of = ""
+        if entry.get("as_of"):
+            as_of = parse_any_date(str(entry["as_of"]))
+            if not as_of:
+                raise QuestionFileError(f"{where} ({item_id}): 'as_of' is not a date: {entry['as_of']!r}")
         facts = entry.get("facts") or []
         if not isinstance(facts, list) or not all(isinstance(f, (list, str)) for f in facts):
             raise QuestionFileError(f"{where} ({item_id}): 'facts' must be a list of lists of phrasings")
@@ -103,6 +119,7 @@ def load_questions(path: Path) -> list[EvalItem]:
                 facts=[[str(p) for p in (f if isinstance(f, list) else [f])] for f in facts],
                 sources=[str(s) for s in entry.get("sources") or []],
                 set_name=path.stem,
+                as_of=as_of,
             )
         )
     return items
@@ -118,19 +135,46 @@ def corpus_of(path: Path) -> str:
 
 
 def gold_doc_ids(sources: list[str], documents: dict[str, DocumentRecord]) -> list[set[str]]:
-    """For each gold source (doc id or title substring), the doc ids that match it."""
+    """For each gold source, the doc ids that match it: a URL (scheme, "www." and a trailing
+    slash ignored), a doc id or id prefix, or a title (exact, else a substring of one)."""
     resolved = []
     for source in sources:
-        wanted = source.lower()
-        resolved.append({d for d, rec in documents.items() if d.startswith(source) or wanted in rec.title.lower()})
+        wanted = source.strip()
+        if is_web_url(wanted):
+            key = _url_key(wanted)
+            resolved.append({d for d, rec in documents.items() if rec.url and _url_key(rec.url) == key})
+            continue
+        by_id = {d for d in documents if d.startswith(wanted)}
+        lower = wanted.lower()
+        by_title = {d for d, rec in documents.items() if rec.title.strip().lower() == lower}
+        by_title = by_title or {d for d, rec in documents.items() if lower and lower in rec.title.lower()}
+        resolved.append(by_id | by_title)
     return resolved
+
+
+def _url_key(url: str) -> str:
+    """One spelling of an address (brief's own normalisation), without scheme, "www." or a
+    trailing slash: the forms a question file and a feed may differ in."""
+    normal = normalize_url(url) or url.strip()
+    rest = normal.split("://", 1)[-1]
+    return (rest[4:] if rest.startswith("www.") else rest).rstrip("/")
+
+
+def unmatched_sources(item: EvalItem, documents: dict[str, DocumentRecord]) -> list[str]:
+    """A warning line for each gold source of the item that names no document of the library."""
+    return [
+        f"{item.set_name}/{item.id}: source {source!r} matches no document in the library"
+        for source, found in zip(item.sources, gold_doc_ids(item.sources, documents), strict=True)
+        if not found
+    ]
 
 
 def score_item(item: EvalItem, answer: Answer, documents: dict[str, DocumentRecord]) -> ItemResult:
     """Per-question metrics from an answer."""
-    hit = recall = rr = None
-    if item.sources:
-        gold = gold_doc_ids(item.sources, documents)
+    hit = recall = rr = rank = None
+    warnings = unmatched_sources(item, documents)
+    gold = [g for g in gold_doc_ids(item.sources, documents) if g]
+    if gold:  # a source that names nothing is a warning, never a silent miss
         ranked_docs = [r["doc_id"] for r in answer.retrieved]
         found = [bool(g & set(ranked_docs)) for g in gold]
         hit = float(any(found))
@@ -141,8 +185,7 @@ def score_item(item: EvalItem, answer: Answer, documents: dict[str, DocumentReco
     fact_recall = None
     missing: list[str] = []
     if item.answerable and item.facts:
-        text = answer.answer.lower()
-        present = [any(p.lower() in text for p in fact) for fact in item.facts]
+        present = [any(fact_found(p, answer.answer) for p in fact) for fact in item.facts]
         fact_recall = sum(present) / len(present)
         missing = [fact[0] for fact, ok in zip(item.facts, present, strict=True) if not ok]
     check = answer.citation_check or {}
@@ -157,6 +200,7 @@ def score_item(item: EvalItem, answer: Answer, documents: dict[str, DocumentReco
         hit=hit,
         recall=recall,
         reciprocal_rank=rr,
+        gold_rank=rank,
         fact_recall=fact_recall,
         facts_missing=missing,
         decline_correct=answer.declined != item.answerable,
@@ -166,7 +210,22 @@ def score_item(item: EvalItem, answer: Answer, documents: dict[str, DocumentReco
         cited_sentences=0 if answer.declined else sum(1 for s in answer.sentences if s.citations),
         unsupported_sentences=0 if answer.declined else sum(1 for s in answer.sentences if not s.supported),
         timings_ms=dict(answer.timings_ms),
+        as_of=item.as_of,
+        warnings=warnings,
     )
+
+
+def fact_found(phrasing: str, text: str) -> bool:
+    """The phrasing is in the text, or says the same amount in another form ("$12.6 million" in
+    "$12,600,000"), with its other words present too ("7 percent" needs "percent")."""
+    if phrasing.lower() in text.lower():
+        return True
+    wanted = number_values(phrasing)
+    if not wanted:
+        return False
+    have = set(number_values(text))
+    words = set(content_words(strip_amounts(phrasing)))
+    return all(v in have for v in wanted) and words <= set(content_words(text))
 
 
 def aggregate(results: list[ItemResult]) -> dict[str, float]:
@@ -185,6 +244,8 @@ def aggregate(results: list[ItemResult]) -> dict[str, float]:
         "mrr": mean(r.reciprocal_rank for r in results),
         "fact_recall": mean(r.fact_recall for r in results),
         "decline_accuracy": mean(float(r.decline_correct) for r in results),
+        "answerable_declined": mean(float(r.declined) if r.answerable else None for r in results),
+        "unanswerable_answered": mean(float(not r.declined) if not r.answerable else None for r in results),
         "citation_precision": round(sum(r.citations_confirmed for r in results) / proposed, 4)
         if proposed
         else float("nan"),
@@ -216,12 +277,18 @@ class EvalRun:
     by_set: dict[str, dict[str, float]]
     items: list[ItemResult]
 
+    @property
+    def warnings(self) -> list[str]:
+        """Problems with the question files themselves, e.g. a source that names no document."""
+        return [w for item in self.items for w in item.warnings]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "backend": self.backend,
             "k": self.k,
             "metrics": self.metrics,
             "by_set": self.by_set,
+            "warnings": self.warnings,
             "items": [asdict(i) for i in self.items],
         }
 
@@ -319,12 +386,20 @@ def evaluate_files(
     k = k or settings.top_k
 
     def ask(item: EvalItem) -> Answer:
-        return library_of[f"{item.set_name}/{item.id}"].ask(item.question, k=k, backend=backend)
+        return ask_item(library_of[f"{item.set_name}/{item.id}"], item, k, backend)
 
     def documents_for(item: EvalItem) -> dict[str, DocumentRecord]:
         return documents[id(library_of[f"{item.set_name}/{item.id}"])]
 
     return run_items(items, ask, documents_for, backend, k, progress)
+
+
+def ask_item(library: Any, item: EvalItem, k: int, backend: str, use_as_of: bool = True) -> Answer:
+    """Ask one question of a library as of the question's date (if it carries one)."""
+    from brief.retrieve import SearchFilters
+
+    filters = SearchFilters(as_of=item.as_of if use_as_of else "")
+    return library.ask(item.question, filters=filters, k=k, backend=backend)
 
 
 def _library_for(corpus: str, settings: Any, library_cls: Any) -> Any:

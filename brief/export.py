@@ -30,6 +30,8 @@ def to_markdown(brief: Brief) -> str:
         f"*{brief.generated} · {_md(shorten(brief.topic))} · {_md(brief.scope)}, "
         f"{brief.documents_considered} documents considered*"
     )
+    if brief.notice:  # e.g. the library does not cover the topic: said in the document itself
+        lines += ["", f"> {_md(brief.notice)}"]
     for section in brief.sections:
         if not section.items:
             continue
@@ -75,6 +77,7 @@ sup a { color: #1f4e99; text-decoration: none; font-size: 7.5pt; }
 .sources { font-size: 7.6pt; color: #333; padding-left: 14pt; }
 .sources li { margin-bottom: 1pt; }
 .speaker { font-weight: bold; }
+.notice { font-style: italic; color: #7a4b00; }
 """
 
 
@@ -90,6 +93,8 @@ def to_html(brief: Brief) -> str:
         f'<p class="meta">{e(brief.generated)} · Question: {e(shorten(brief.topic))} · Scope: {e(brief.scope)}, '
         f"{brief.documents_considered} documents considered</p>",
     ]
+    if brief.notice:
+        parts.append(f'<p class="notice">{e(brief.notice)}</p>')
     for section in brief.sections:
         if not section.items:
             continue

@@ -24,7 +24,7 @@ from brief.text import content_words
 
 _META_FILE = "brief-lexical.json"
 _ARRAYS_FILE = "brief-lexical.npz"
-_FORMAT = 2
+_FORMAT = 3  # 3: countries under one spelling, one-letter words kept (brief.language)
 K1, B = 1.5, 0.75
 
 
@@ -172,9 +172,12 @@ class LexicalIndex:
         if where is not None and not where.is_empty():
             scores = np.where(self._mask(where), scores, 0.0)
         k = min(k, rows)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        kth = float(scores[np.argpartition(-scores, k - 1)[k - 1]])
+        # Every row tying with the k-th, then ordered by score and chunk id: which of two equal
+        # chunks makes the cut must not depend on the order the rows were added in.
+        tied = np.flatnonzero(scores >= kth) if kth > 0 else np.flatnonzero(scores > 0)
+        top = sorted(tied.tolist(), key=lambda i: (-float(scores[i]), self.chunk_ids[i]))[:k]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top]
 
     def _mask(self, where: LexicalFilter) -> np.ndarray:
         mask = np.ones(len(self.chunk_ids), dtype=bool)

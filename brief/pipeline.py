@@ -20,8 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import numpy as np
+
 from brief.cite import SupportJudge, render_answer, verify_brief, verify_draft
 from brief.generate.base import BriefDraft, Draft, GenerationError, Generator, History
+from brief.generate.sentence_pool import SentencePool, on_topic_sentences
 from brief.report import BriefAssembler
 from brief.retrieve import HybridSearcher, SearchFilters
 from brief.types import Answer, Brief, Passage
@@ -192,8 +195,16 @@ class BriefPipeline(_Pipeline):
         )
 
         yield "gathering passages"
-        passages = self.assembler.gather(stages.searcher, request.topic, request.filters)
+        gathered = self.assembler.gather(stages.searcher, request.topic, request.filters)
+        passages, covered = _about_the_topic(request.topic, gathered, stages.judge_embedder)
         timings = {"retrieve": _ms(started)}
+        if not covered:  # too little is about the topic: say so, and write nothing
+            brief = self.assembler.assemble(request.topic, request.filters, gathered, {}, attempt.writer.name)
+            brief.notice = NOT_COVERED
+            timings["total"] = _ms(started)
+            brief.timings_ms = {k: round(v, 1) for k, v in timings.items()}
+            yield brief
+            return
 
         yield f"writing sections ({attempt.writer.name})"
         write_started = time.perf_counter()
@@ -221,6 +232,23 @@ class BriefPipeline(_Pipeline):
         timings["total"] = _ms(started)
         brief.timings_ms = {k: round(v, 1) for k, v in timings.items()}
         yield brief
+
+
+NOT_COVERED = "the library does not cover this topic: too few passages are about it to write a brief"
+# Sentences about the topic a brief needs before it is written at all.
+MIN_ON_TOPIC = 3
+
+
+def _about_the_topic(topic: str, passages: list[Passage], embedder: Any) -> tuple[list[Passage], bool]:
+    """The passages holding a sentence about the topic (only those reach a writer), and
+    whether there is enough about it for a brief. No passages at all is not a coverage
+    question: the brief says that no article matches."""
+    if not passages:
+        return passages, True
+    pool = SentencePool(passages, embedder)
+    on_topic = on_topic_sentences(pool, topic)
+    keep = sorted({pool.candidates[i].passage for i in np.flatnonzero(on_topic)})
+    return [passages[i] for i in keep], int(on_topic.sum()) >= MIN_ON_TOPIC
 
 
 def _written(attempt: _Attempt, start: Callable[[Generator], Iterator[Any]], announce: str) -> Iterator[Any]:

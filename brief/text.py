@@ -5,12 +5,9 @@ from __future__ import annotations
 import functools
 import re
 
-# Words after which a period does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof st gen sen rep gov lt col capt sgt maj jr sr inc ltd co corp vs etc no
-    nos fig jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m
-    approx est dept univ mt""".split()
-)
+from brief.language import ABBREVIATIONS, STOPWORDS, canonical_text
+
+__all__ = ["STOPWORDS", "content_words", "sentence_spans", "split_sentences", "stem"]
 
 # A sentence ends at . ! or ? (plus closing quotes/brackets), before whitespace and a
 # character that can start a sentence.
@@ -19,18 +16,7 @@ _LINE = re.compile(r"[^\n]+")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each few
-    for from further had has have having he her here hers herself him himself his how i if
-    in into is it its itself just me might more most must my myself no nor not now of off on
-    once only or other our ours ourselves out over own said same says she should so some
-    such than that the their theirs them themselves then there these they this those through
-    to too under until up very was we were what when where which while who whom why will
-    with would you your yours yourself yourselves new one two according also may many much
-    well like tell tells told""".split()
-)
+_HYPHENATED = re.compile(r"(?<![\w-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -67,7 +53,7 @@ def _is_abbreviation(before: str) -> bool:
     word = match.group(1).lower()
     # Initials ("F.M. Shakil", "J. Smith") and known abbreviations do not end sentences.
     initials = all(len(part) == 1 for part in word.split("."))  # "J", "F.M", "U.S"
-    return word in _ABBREVIATIONS or initials
+    return word in ABBREVIATIONS or initials
 
 
 def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
@@ -86,8 +72,15 @@ def estimate_tokens(text: str) -> int:
 
 
 def content_words(text: str) -> list[str]:
-    """Lower-cased words without stopwords, lightly stemmed, for lexical overlap."""
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    """Lower-cased words without stopwords, lightly stemmed, for lexical overlap. Every
+    spelling of a country is one word ("US", "United States", "American": `usa`), and a
+    one-letter name ("X", "X's") is a word like any other. A hyphenated word gives its parts
+    and the parts joined ("e-bikes": e, bike, ebike), so either spelling matches."""
+    lower = canonical_text(text).lower()
+    words = [stem(w) for w in _WORD.findall(lower) if w not in STOPWORDS]
+    if "-" in lower:
+        words += [stem(m.group(0).replace("-", "")) for m in _HYPHENATED.finditer(lower)]
+    return words
 
 
 @functools.lru_cache(maxsize=1 << 17)  # a news vocabulary repeats: most words are seen before

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from brief.cli import common
-from brief.cli.common import BACKEND_CHOICE, filter_options, make_filters, print_json, require_documents
+from brief.cli.common import BACKEND_CHOICE, as_of_option, filter_options, make_filters, print_json, require_documents
 from brief.cli.output import echo, terminal_safe
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 @click.option("--backend", "-b", type=BACKEND_CHOICE, default="auto", show_default=True, help="Generator.")
 @click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
 @filter_options
+@as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the API's Answer).")
 def ask(
     question: str,
@@ -29,13 +30,14 @@ def ask(
     since: str,
     until: str,
     doc_ids: tuple[str, ...],
+    as_of: str,
     as_json: bool,
 ) -> None:
     """Answer QUESTION from the library, with verified citations."""
     if not question.strip():
         raise click.BadParameter("the question is empty", param_hint="QUESTION")
     library = common.open_library()
-    filters = make_filters(sources, since, until, doc_ids)
+    filters = make_filters(sources, since, until, doc_ids, as_of)
     require_documents(library)
     if as_json:
         print_json(library.ask(question, filters=filters, k=k, backend=backend).to_dict())

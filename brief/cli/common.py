@@ -38,10 +38,23 @@ def filter_options(func: Any) -> Any:
     return func
 
 
-def make_filters(sources: tuple[str, ...], since: str, until: str, doc_ids: tuple[str, ...]) -> SearchFilters:
+def as_of_option(func: Any) -> Any:
+    """--as-of, shared by ask and report (eval takes each question's own date)."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        default="",
+        help="Ask as of YYYY-MM-DD (default: today): 'this week', 'latest' and 'recently' prefer the "
+        "newest articles on or before it.",
+    )(func)
+
+
+def make_filters(
+    sources: tuple[str, ...], since: str, until: str, doc_ids: tuple[str, ...], as_of: str = ""
+) -> SearchFilters:
     from brief.retrieve import SearchFilters
 
-    return SearchFilters(tuple(sources), since, until, tuple(doc_ids))
+    return SearchFilters(tuple(sources), since, until, tuple(doc_ids), as_of)
 
 
 def require_documents(library: Library) -> None:

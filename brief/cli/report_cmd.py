@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from brief.cli import common
-from brief.cli.common import BACKEND_CHOICE, filter_options, make_filters, require_documents
+from brief.cli.common import BACKEND_CHOICE, as_of_option, filter_options, make_filters, require_documents
 from brief.cli.output import echo, terminal_safe
 
 
@@ -16,6 +16,7 @@ from brief.cli.output import echo, terminal_safe
 @click.argument("topic")
 @click.option("--backend", "-b", type=BACKEND_CHOICE, default="auto", show_default=True, help="Generator.")
 @filter_options
+@as_of_option
 @click.option(
     "-o",
     "--output",
@@ -30,6 +31,7 @@ def report(
     since: str,
     until: str,
     doc_ids: tuple[str, ...],
+    as_of: str,
     output: Path | None,
 ) -> None:
     """Write a one-page cited brief on TOPIC (a topic or a question)."""
@@ -51,7 +53,7 @@ def report(
     with console.status("writing the brief") as status:
         brief = library.report(
             topic,
-            make_filters(sources, since, until, doc_ids),
+            make_filters(sources, since, until, doc_ids, as_of),
             backend,
             progress=lambda s: status.update(Text(terminal_safe(s))),
         )

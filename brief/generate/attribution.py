@@ -5,83 +5,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TITLE = r"(?:(?:Dr|Mr|Mrs|Ms|Prof|Gen|Sen|Rep|Gov)\.?\s+)?"
+from brief.language import NOT_NAMES, ORGANISATION_WORDS, SPEAKER_TITLES, SPEAKER_VERBS, TITLE_WORDS
+
+_TITLE = rf"(?:{SPEAKER_TITLES}\.?\s+)?"
 _NAME = rf"{_TITLE}[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|bin|al-\w+)){{0,7}}"
-_VERB = (
-    r"(?:said|says|say|tells|told|warned|warns|argues|argued|believes|believed|notes|noted|adds|added|"
-    r"explains|explained|elaborates|expresses|offers|called|calls|claims|claimed|insisted|insists|"
-    r"stressed|stresses|wrote|writes|announced|accused|urged|urges|dismissed|described|clarifies)"
-)
-_ORG = (
-    r"(?:[A-Z][\w’'.-]+\s+){0,5}(?:Ministry|Department|Office|Bank|Union|Federation|Agency|Council|"
-    r"Commission|Government|Administration|Company|Institute|Service|Authority|Association)"
-)
-# "Abdullah Khan, managing director of PICSS, tells ..." / "Finer warned ..."
-_NAME_VERB = re.compile(rf"(?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,140}}),)?\s+{_VERB}\b")
+_VERB = SPEAKER_VERBS
+# "Veridia's Ministry of Water Resources", "the Builders' Federation"
+_ORG = rf"(?:[A-Z][\w’'.-]+\s+){{0,5}}(?:{ORGANISATION_WORDS})(?:\s+(?:of|for)(?:\s+the)?(?:\s+[A-Z][\w’'-]+)+)?"
+# "Abdullah Khan, managing director of PICSS, tells ..." / "Khan warned ..." / "Lena Ott, said"
+_NAME_VERB = re.compile(rf"(?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,140}}),)?,?\s+{_VERB}\b")
+# "The region's water minister, Ana Lopez, said ..."
+_ROLE_NAME_VERB = re.compile(rf"(?P<role>\b[\w’'-]+(?:\s+[\w’'-]+){{1,6}}),\s+(?P<name>{_NAME}),\s+{_VERB}\b")
 _ORG_VERB = re.compile(rf"(?P<name>{_ORG})\s+{_VERB}\b")
 _ACCORDING = re.compile(rf"\b[Aa]ccording to (?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,120}}),)?")
 _VERB_NAME = re.compile(rf"[,”\"]\s*{_VERB}\s+(?P<name>{_NAME})(?:,\s*(?P<role>[^,.“\"]{{3,140}}))?")
-# Words that end a job title standing before a name ("Deputy Foreign Minister Ana Lopez").
-_TITLE_WORDS = {
-    "Advisor",
-    "Adviser",
-    "Minister",
-    "Secretary",
-    "Director",
-    "Chair",
-    "Chairman",
-    "Chairwoman",
-    "President",
-    "Spokesman",
-    "Spokeswoman",
-    "Spokesperson",
-    "Governor",
-    "Ambassador",
-    "Commissioner",
-    "Officer",
-    "Chief",
-    "Economist",
-    "Analyst",
-    "Editor",
-    "Mayor",
-    "Senator",
-    "General",
-    "Manager",
-    "Head",
-    "Envoy",
-    "Representative",
-    "Leader",
-    "Premier",
-    "Chancellor",
-    "Counsel",
-    "Executive",
-}
 _PRONOUN_START = re.compile(r"^(?:He|She|They)\b")
-_NOT_NAMES = {
-    "The",
-    "This",
-    "That",
-    "These",
-    "Those",
-    "It",
-    "He",
-    "She",
-    "They",
-    "We",
-    "In",
-    "On",
-    "But",
-    "And",
-    "While",
-    "When",
-    "As",
-    "If",
-    "Speaking",
-    "Criticizing",
-    "Instead",
-    "However",
-    "Meanwhile",
-}
+_OPEN_QUOTE = re.compile(r"^[“\"‘]")
 
 
 @dataclass(frozen=True)
@@ -93,22 +32,34 @@ class Speaker:
         return f"{self.name}, {self.role}" if self.role else self.name
 
 
-def find_speaker(sentence: str, previous: str = "") -> Speaker | None:
-    """The named speaker of a sentence, looking at the lead-in sentence for quotes."""
+def find_speaker(sentence: str, previous: str = "", following: str = "") -> Speaker | None:
+    """The named speaker of a sentence, looking at the lead-in sentence for quotes, and at the
+    next sentence for a quote that goes on there ("“... charity. / We ...,” said X.")."""
     found = _match(sentence)
-    if found is None and previous and (sentence.lstrip()[:1] in "“\"'‘" or _PRONOUN_START.match(sentence)):
+    opens_quote = bool(_OPEN_QUOTE.match(sentence.lstrip()))
+    if found is None and previous and (opens_quote or _PRONOUN_START.match(sentence)):
         found = _match(previous)
+    if found is None and following and opens_quote and not _closes_quote(sentence):
+        found = _match(following)
     return found
 
 
+def _closes_quote(sentence: str) -> bool:
+    if "“" in sentence or "”" in sentence:
+        return sentence.count("”") >= sentence.count("“")
+    return sentence.count('"') % 2 == 0
+
+
 def _match(text: str) -> Speaker | None:
-    for pattern in (_NAME_VERB, _ACCORDING, _VERB_NAME, _ORG_VERB):
+    for pattern in (_ROLE_NAME_VERB, _ORG_VERB, _NAME_VERB, _ACCORDING, _VERB_NAME):
         for match in pattern.finditer(text):
             name = _clean_name(match.group("name"))
+            if name and pattern is _ORG_VERB:
+                return Speaker(name)  # an organisation's name is all name: no title to split off
             if name:
                 role = (match.groupdict().get("role") or "").strip()
                 words = name.split()
-                titled = [i for i, w in enumerate(words[:-1]) if w in _TITLE_WORDS]
+                titled = [i for i, w in enumerate(words[:-1]) if w in TITLE_WORDS]
                 if titled:
                     # "US Deputy National Security Advisor Jon Finer": the title is a role.
                     cut = titled[-1] + 1
@@ -122,7 +73,7 @@ def _match(text: str) -> Speaker | None:
 
 def _clean_name(name: str) -> str:
     words = name.split()
-    while words and words[0] in _NOT_NAMES:
+    while words and words[0] in NOT_NAMES:
         words = words[1:]
     name = " ".join(words).strip(" ,.")
     return name if name and name[0].isupper() and len(name) > 2 else ""

@@ -14,19 +14,10 @@ import numpy as np
 from brief.generate.attribution import find_speaker, same_speaker
 from brief.generate.base import BriefDraft, DraftSentence
 from brief.generate.sections import SECTION_LIMITS, empty_sections
-from brief.generate.sentence_pool import DATE_CUE, SentencePool
+from brief.generate.sentence_pool import DATE_CUE, SentencePool, on_topic_sentences
+from brief.language import EVENT_CUE, FUTURE_CUE
 from brief.types import Passage
 
-_FUTURE_CUE = re.compile(
-    r"\b(?:will|would|could|might|may|expected|expects|plans?|planned|faces|decision|whether|next|"
-    r"upcoming|likely|possible|risk|warn(?:s|ed)?|pending|deadline|intends?|aims?)\b",
-    re.I,
-)
-_EVENT_CUE = re.compile(
-    r"\b(?:imposed|imposes|announced|announces|sanctioned|signed|launched|began|begun|started|ended|"
-    r"voted|raised|cut|approved|rejected|filed|opened|closed|shipped|agreed|collapsed|struck|issued)\b",
-    re.I,
-)
 _QUESTION_MARK = re.compile(r"\?\s*[”\"]?$")
 
 
@@ -36,13 +27,14 @@ def write_extractive_brief(topic: str, passages: list[Passage], embedder: object
     if not len(pool):
         return BriefDraft(empty_sections(), backend)
     relevance = pool.relevance(topic)
+    on_topic = on_topic_sentences(pool, topic)  # nothing else enters the brief
     statements = np.array([0.0 if _is_statement(c.text) else -0.25 for c in pool.candidates])
     # A memo line should carry facts (names, figures) and stay short.
     density = np.array([_density(c.text) for c in pool.candidates])
     used: set[int] = set()
 
     def take(scores: np.ndarray, limit: int, keep: float, novelty: float, eligible: np.ndarray) -> list[int]:
-        eligible = eligible & ~np.isin(np.arange(len(pool)), list(used))  # each sentence used once
+        eligible = eligible & on_topic & ~np.isin(np.arange(len(pool)), list(used))  # each sentence used once
         masked = np.where(eligible, scores, -1.0)
         if masked.max() <= 0:
             return []
@@ -56,16 +48,16 @@ def write_extractive_brief(topic: str, passages: list[Passage], embedder: object
     bottom = take(relevance + statements, 2, 0.85, 0.4, everything)
     # Voices before key points, so that a quoted position lands under its speaker.
     speakers = _speakers(pool)
-    perspectives = _perspectives(relevance, speakers, used)
+    perspectives = _perspectives(relevance, speakers, used | set(np.flatnonzero(~on_topic).tolist()))
     used.update(perspectives)
 
     # Background is events: dated sentences, or sentences saying who did what.
-    dated = np.array([bool(DATE_CUE.search(c.text) or _EVENT_CUE.search(c.text)) for c in pool.candidates])
+    dated = np.array([bool(DATE_CUE.search(c.text) or EVENT_CUE.search(c.text)) for c in pool.candidates])
     background_scores = pool.relevance(f"{topic}: what happened, who announced or imposed what, and when")
     background = take(background_scores + statements + density, 3, 0.7, 0.45, dated)
     key_points = take(relevance + statements + density, 5, 0.6, 0.5, everything)
 
-    future = np.array([bool(_FUTURE_CUE.search(c.text)) for c in pool.candidates])
+    future = np.array([bool(FUTURE_CUE.search(c.text)) for c in pool.candidates])
     watch = take(pool.relevance(f"{topic} what happens next") + statements, 3, 0.7, 0.45, future)
 
     def drafted(indexes: list[int], ordered: bool = True, with_speaker: bool = False) -> list[DraftSentence]:
@@ -95,7 +87,9 @@ def _speakers(pool: SentencePool) -> dict[int, str]:
         passage_text = pool.passages[c.passage].text
         before = passage_text[: c.start].rstrip()
         previous = re.split(r"(?<=[.!?:”\"])\s+", before)[-1] if before else ""
-        speaker = find_speaker(c.text, previous)
+        after = passage_text[c.end :].lstrip()
+        following = re.split(r"(?<=[.!?”\"])\s+", after, maxsplit=1)[0] if after else ""
+        speaker = find_speaker(c.text, previous, following)
         if speaker is None:
             continue
         label = speaker.label()
@@ -112,7 +106,9 @@ def _speakers(pool: SentencePool) -> dict[int, str]:
 
 
 def _perspectives(relevance: np.ndarray, speakers: dict[int, str], used: set[int]) -> list[int]:
-    """Each named speaker's most relevant attributed sentence, most relevant speakers first."""
+    """Each named speaker's most relevant attributed sentence (on the topic: the caller leaves
+    the rest out), most relevant speakers first. No floor relative to the best sentence: a
+    quote is seldom the most relevant line, and it is what a reader wants from this section."""
     best_by_speaker: dict[str, int] = {}
     for i, label in speakers.items():
         if i in used:
@@ -122,8 +118,7 @@ def _perspectives(relevance: np.ndarray, speakers: dict[int, str], used: set[int
         if key not in best_by_speaker or relevance[i] > relevance[best_by_speaker[key]]:
             best_by_speaker[key] = i
     ranked = sorted(best_by_speaker.values(), key=lambda i: -relevance[i])
-    floor = 0.6 * float(relevance.max()) if len(relevance) else 0.0
-    return [i for i in ranked if relevance[i] >= floor][: SECTION_LIMITS["perspectives"][1]]
+    return ranked[: SECTION_LIMITS["perspectives"][1]]
 
 
 def _density(text: str) -> float:

@@ -7,34 +7,96 @@ never share state.
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
+from brief.language import (
+    CAPITALISED,
+    CAUSE_CUE,
+    DATE_CUE,
+    NUMBER_CUE,
+    QUESTION_WORDS,
+    WANTS_CAUSE,
+    WANTS_DATE,
+    WANTS_NAME,
+    WANTS_NUMBER,
+    canonical_text,
+    demonym_roots,
+)
 from brief.text import content_words, sentence_spans
 from brief.types import Passage
 
-DATE_CUE = re.compile(
-    r"\b(?:\d{4}|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday|yesterday|last (?:week|month|year))\b",
-    re.I,
+__all__ = [
+    "DATE_CUE",
+    "FEATURES",
+    "SentencePool",
+    "on_topic_sentences",
+    "question_anchors",
+    "question_figures",
+    "question_wants",
+]
+
+# What the relevance of a sentence to a question is made of; the weights live in
+# brief/data/fitted_answer.json, fitted on a development set of real news questions.
+FEATURES = (
+    "similarity",  # cosine of the sentence (with a short lead-in) and the question
+    "overlap",  # share of the question's rare words the sentence holds (idf-weighted)
+    "new_names",  # a who/which question: capitalised words the question does not contain
+    "new_numbers",  # a how-many question: figures the question does not contain
+    "new_dates",  # a when question: a date the question does not contain
+    "cause",  # a why question: a causal cue
+    "ends_colon",  # "... told reporters:" introduces, answers nothing
+    "anchors_missing",  # share of the question's names and figures absent from the passage
+    "restates",  # share of the sentence's words already in the question: restating is no answer
+    "rank_prior",  # the passage's retrieval rank, 1 for the first, shrinking after
 )
-# A figure, not a digit inside a name such as "Shaheen-3" or "Agni-V".
-NUMBER_CUE = re.compile(r"(?<![\w-])\d[\d,.]*(?![\w-])|\bpercent\b|%")
-CAUSE_CUE = re.compile(
-    r"\b(?:because|since|due to|as a result|lead(?:s|ing)? to|led to|push(?:es|ed)?|drive[sn]?|"
-    r"caus(?:e|es|ed)|reason|so that|in order to|aim(?:s|ed)? to|intended to|deepen(?:ed|s)?|"
-    r"mistrust|threat|fuel(?:s|ed|led)?|coerc\w*|therefore|will)\b",
-    re.I,
-)
-CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*")
-QUANTITY_WORDS = (
-    r"rate|rise|increase|raise|cut|share|level|flow|price|cost|value|amount|size|number|percentage|"
-    r"total|range|figure|budget|sum|grant|loss|losses|pay|wage|capacity|output|population|toll|height|distance"
-)
+
+
+class _VectorCache:
+    """Sentence vectors per embedder (held weakly) and text, the most recent kept: a brief's
+    coverage check and its writer read the same passages, and follow-up questions the same
+    articles, so their sentences are embedded once."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._by_embedder: weakref.WeakKeyDictionary[object, OrderedDict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def encode(self, embedder: object, texts: list[str]) -> np.ndarray:
+        try:
+            with self._lock:
+                vectors = self._by_embedder.setdefault(embedder, OrderedDict())
+        except TypeError:  # an embedder that cannot be referenced weakly is not cached
+            return embedder.encode(texts)  # type: ignore[attr-defined]
+        with self._lock:
+            known = {t: vectors.get(t) for t in texts}
+        missing = list(dict.fromkeys(t for t, v in known.items() if v is None))
+        if missing:
+            fresh = embedder.encode(missing)  # type: ignore[attr-defined]
+            known.update(zip(missing, fresh, strict=True))
+        with self._lock:
+            for text in texts:
+                vectors[text] = known[text]
+                vectors.move_to_end(text)
+            while len(vectors) > self.size:
+                vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts]).astype(np.float32)
+
+
+_VECTORS = _VectorCache()
+
+
+# The brief writer's blend (same order as FEATURES).
+BRIEF_WEIGHTS = np.array([0.6, 0.4, 0.15, 0.12, 0.1, 0.05, -0.1, -0.15, 0.0, 0.03], dtype=np.float32)
 
 
 @dataclass
@@ -58,19 +120,21 @@ class SentencePool:
         self.candidates = _candidates(passages)
         self.passage_words = [_passage_words(p) for p in passages]
         texts = [c.context for c in self.candidates]
-        self.vectors = embedder.encode(texts) if texts else np.zeros((0, 1), np.float32)  # type: ignore[attr-defined]
+        self.vectors = _VECTORS.encode(embedder, texts) if texts else np.zeros((0, 1), np.float32)
 
     def __len__(self) -> int:
         return len(self.candidates)
 
-    def mentions(self, words: set[str]) -> bool:
-        """True if every word occurs somewhere in the passages (titles and dates included)."""
-        return not (words - set().union(*self.passage_words)) if self.passage_words else not words
+    def lacks(self, anchors: set[str]) -> bool:
+        """True if some anchor occurs in no passage (titles, dates and authors included), in
+        any of its spellings."""
+        return bool(missing_anchors(anchors, set().union(*self.passage_words))) if self.passage_words else bool(anchors)
 
-    def relevance(self, query: str) -> np.ndarray:
-        """Relevance of each sentence to `query`: meaning, rare shared words, answer type, names."""
-        if not self.candidates:
-            return np.zeros(0, dtype=np.float32)
+    def features(self, query: str) -> np.ndarray:
+        """One row of FEATURES per sentence, for this query."""
+        n = len(self.candidates)
+        if not n:
+            return np.zeros((0, len(FEATURES)), dtype=np.float32)
         query_vector = self.embedder.encode([query])[0]  # type: ignore[attr-defined]
         similarities = self.vectors @ query_vector
         query_words = set(content_words(query))
@@ -78,32 +142,39 @@ class SentencePool:
         for c in self.candidates:
             for w in c.words & query_words:
                 df[w] = df.get(w, 0) + 1
-        n = len(self.candidates)
         idf = {w: math.log(1 + (n + 1) / (1 + df.get(w, 0))) for w in query_words}
         total = sum(idf.values()) or 1.0
         asked = {w.lower() for w in re.findall(r"[\w'’-]+", query)}
         wants = question_wants(query)
         anchors = question_anchors(query)
-        scores = np.empty(n, dtype=np.float32)
+        rows = np.zeros((n, len(FEATURES)), dtype=np.float32)
         for i, c in enumerate(self.candidates):
-            overlap = sum(idf[w] for w in c.words & query_words) / total
-            bonus = 0.0
-            if "date" in wants and new_matches(DATE_CUE, c.text, asked):
-                bonus += 0.1
-            if "number" in wants:
-                bonus += 0.12 * min(1.0, new_matches(NUMBER_CUE, c.text, asked) / 3)
-            if "cause" in wants and CAUSE_CUE.search(c.text):
-                bonus += 0.05
+            row = rows[i]
+            row[0] = float(similarities[i])
+            row[1] = sum(idf[w] for w in c.words & query_words) / total
             if "name" in wants:
-                # Which/who questions are answered by names the question does not already contain.
-                bonus += 0.15 * min(1.0, new_matches(CAPITALISED, c.text, asked) / 8)
-            if c.text.rstrip().endswith(":"):
-                bonus -= 0.1  # "... tells The Cradle:" introduces a quote, answers nothing
+                row[2] = min(1.0, new_matches(CAPITALISED, c.text, asked) / 8)
+            if "number" in wants:
+                row[3] = min(1.0, new_matches(NUMBER_CUE, c.text, asked) / 3)
+            if "date" in wants:
+                row[4] = float(new_matches(DATE_CUE, c.text, asked) > 0)
+            if "cause" in wants:
+                row[5] = float(bool(CAUSE_CUE.search(c.text)))
+            row[6] = float(c.text.rstrip().endswith(":"))
             if anchors:
-                bonus -= 0.15 * len(anchors - self.passage_words[c.passage]) / len(anchors)
-            rank_prior = 0.03 / (1 + c.passage)
-            scores[i] = 0.6 * float(similarities[i]) + 0.4 * overlap + bonus + rank_prior
-        return scores
+                row[7] = len(missing_anchors(anchors, self.passage_words[c.passage])) / len(anchors)
+            row[8] = len(c.words & query_words) / len(c.words) if c.words else 0.0
+            row[9] = 1.0 / (1 + c.passage)
+        return rows
+
+    def relevance(self, query: str) -> np.ndarray:
+        """Relevance of each sentence to a brief's topic: the hand-set blend of FEATURES the
+        brief writer's cut-offs were chosen for."""
+        return self.features(query) @ BRIEF_WEIGHTS
+
+    def answer_probability(self, query: str) -> np.ndarray:
+        """For each sentence, the fitted probability that it answers the question (0-1)."""
+        return answer_model().score(self.features(query))
 
     def select(
         self,
@@ -170,24 +241,31 @@ def _candidates(passages: list[Passage]) -> list[Candidate]:
 
 def _passage_words(passage: Passage) -> set[str]:
     chunk = passage.chunk
-    return set(content_words(f"{chunk.title} {chunk.section} {chunk.source} {chunk.date} {passage.text}"))
+    fields = f"{chunk.title} {chunk.section} {chunk.source} {chunk.date} {chunk.author}"
+    return set(content_words(f"{fields} {passage.text}"))
+
+
+def missing_anchors(anchors: set[str], words: set[str]) -> set[str]:
+    """The anchors no word stands for: the same word, or the same place or people
+    ("Kenyan" for "Kenya")."""
+    missing = anchors - words
+    if not missing:
+        return missing
+    roots = set().union(*(demonym_roots(w) for w in words)) if words else set()
+    return {a for a in missing if not demonym_roots(a) & roots}
 
 
 def question_wants(question: str) -> set[str]:
     """What kind of information answers the question: a date, a number, a cause, names."""
     q = question.lower()
     wants = set()
-    if re.search(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
+    if WANTS_DATE.search(q):
         wants.add("date")
-    if re.search(
-        rf"\bhow (?:many|much|big|large|high|far|long|fast)\b"
-        rf"|\b(?:what|which)\b(?:\s+\w+){{0,2}}?\s+(?:{QUANTITY_WORDS})\b",
-        q,
-    ):
+    if WANTS_NUMBER.search(q):
         wants.add("number")
-    if re.search(r"\bwhy\b|\breasons?\b|\bcauses?\b|\bhow (?:might|could|would|will)\b", q):
+    if WANTS_CAUSE.search(q):
         wants.add("cause")
-    if re.search(r"\bwho\b|\bwhom\b|\bwhich\b", q):
+    if WANTS_NAME.search(q):
         wants.add("name")
     return wants
 
@@ -203,9 +281,52 @@ def has_wanted(text: str, wants: set[str]) -> bool:
 
 def question_anchors(question: str) -> set[str]:
     """Proper names and figures in the question (stemmed), e.g. {'saldria', '2023'}."""
-    names = " ".join(m.group(0) for m in CAPITALISED.finditer(question.strip()))
+    # Countries first become one lower-case word ("U.S." -> "usa"): common, and never a veto.
+    names = " ".join(m.group(0) for m in CAPITALISED.finditer(canonical_text(question.strip())))
     figures = " ".join(NUMBER_CUE.findall(question))
-    return {w for w in content_words(f"{names} {figures}") if w not in _QUESTION_WORDS}
+    return {w for w in content_words(f"{names} {figures}") if w not in QUESTION_WORDS}
 
 
-_QUESTION_WORDS = frozenset("what which who whom when where why how did does do is are was were".split())
+def question_figures(question: str) -> set[str]:
+    """The figures in the question ("2023", "47"), as content words."""
+    return set(content_words(" ".join(NUMBER_CUE.findall(question))))
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """A logistic model over FEATURES, and the probability below which nothing answers."""
+
+    weights: np.ndarray
+    bias: float
+    min_relevance: float
+    provenance: str
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        if not len(rows):
+            return np.zeros(0, dtype=np.float32)
+        return (1.0 / (1.0 + np.exp(-(rows @ self.weights + self.bias)))).astype(np.float32)
+
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+FITTED_ANSWER_FILE = "fitted_answer.json"
+
+
+@cache
+def answer_model() -> AnswerModel:
+    """The fitted answer model shipped in brief/data (see its `provenance`)."""
+    data = json.loads((DATA_DIR / FITTED_ANSWER_FILE).read_text(encoding="utf-8"))
+    weights = np.array([data["weights"][name] for name in FEATURES], dtype=np.float32)
+    return AnswerModel(weights, float(data["bias"]), float(data["min_relevance"]), str(data.get("provenance", "")))
+
+
+# A brief gathers around a topic, an answer must answer: a sentence is about the topic at this
+# share of the fitted answering cut-off.
+ON_TOPIC_SHARE = 0.5
+
+
+def on_topic_sentences(pool: SentencePool, topic: str) -> np.ndarray:
+    """Which sentences of the pool are about the topic (the fitted answer model, with the topic
+    read as the question)."""
+    if not len(pool):
+        return np.zeros(0, dtype=bool)
+    return pool.answer_probability(topic) >= ON_TOPIC_SHARE * answer_model().min_relevance

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
 _MONTHS = {
@@ -30,6 +31,7 @@ _MONTHS = {
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 _DATE_PATTERNS = [
     re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$"),
+    re.compile(r"^(?P<y>\d{4})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})$"),  # 2024/12/29
     re.compile(r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$"),  # 29.12.2024 (day first)
     re.compile(r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})$"),  # 12/29/2024 (US order)
     re.compile(rf"^(?:[A-Za-z]+,?\s+)?{_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})$"),
@@ -86,14 +88,24 @@ def parse_date(text: str) -> str:
     return ""
 
 
+# "June 12, 2022 10:30 AM EST", "2022/06/12 08:00": a time after the date says nothing more.
+_TRAILING_TIME = re.compile(r"(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*[A-Z]{2,5})?)$")
+
+
 def parse_any_date(value: str) -> str:
-    """Like parse_date, but also accepts ISO datetimes with time zones."""
-    iso = parse_date(value)
+    """Like parse_date, but also accepts ISO datetimes with time zones, RFC 2822 dates
+    ("Sun, 12 Jun 2022 08:00:00 +0000") and dates followed by a time; "" if none of these."""
+    iso = parse_date(value) or parse_date(_TRAILING_TIME.sub("", value.strip()))
     if iso:
         return iso
+    text = value.strip()
     try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00")).date().isoformat()
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
         return ""
 
 

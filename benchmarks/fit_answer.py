@@ -1,0 +1,186 @@
+"""Fit the extractive answerer's sentence model and its decline cut-off on a development set.
+
+    python benchmarks/fit_answer.py DEV [--home DIR] [--k 6] [--write] [--curve OUT.json]
+
+DEV and HOME are as for benchmarks/newsqa.py (the same store is reused). For every question the
+script retrieves the k passages brief would answer from (as of the question's date) and
+computes the FEATURES of every candidate sentence (brief/generate/sentence_pool.py). A
+sentence is a positive example when it holds a right answer (the same matching as
+`brief eval`'s fact recall); sentences of unanswerable questions are all negatives. A
+logistic regression (L2, plain gradient descent, standardised features) is fitted on them.
+
+The decline cut-off is then read off a curve: for each threshold, the share of answerable
+questions whose best sentence falls below it (answerable declined) against the share of
+unanswerable questions whose best sentence reaches it (unanswerable answered). The chosen
+point is the lowest threshold that keeps unanswerable answered at or under --max-answered.
+
+--write stores the weights, the cut-off, the curve and where they came from in
+brief/data/fitted_answer.json. The development set's texts never leave DEV.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+OUT = Path(__file__).resolve().parent.parent / "brief" / "data" / "fitted_answer.json"
+# The hand-set blend, 0.6 similarity + 0.4 overlap + bonuses with a 0.5 cut-off, as a logit: x10.
+PRIOR_SCALE = 10.0
+MIN_POSITIVES = 30  # right-answer sentences a feature must occur in to be fitted
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, prior: np.ndarray, l2: float = 0.05, steps: int = 4000
+) -> tuple[np.ndarray, float]:
+    """Weights and bias of a logistic regression on raw features. The penalty pulls the weights
+    towards `prior` (the hand-set blend), not towards zero."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std == 0] = 1.0
+    z = (x - mean) / std
+    w0 = prior * std  # the prior in standardised units
+    w = w0.copy()
+    # A feature the data shows in too few right answers to say anything (causal cues: news
+    # quizzes hardly ask "why") keeps its prior weight outright.
+    free = ((x != 0) & (y[:, None] > 0)).sum(axis=0) >= MIN_POSITIVES
+    b = 0.0
+    positive = max(y.mean(), 1e-6)
+    weight = np.where(y > 0, 0.5 / positive, 0.5 / (1 - positive))  # balance the two classes
+    lr = 0.5
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(z @ w + b)))
+        g = weight * (p - y)
+        w -= lr * free * (z.T @ g / len(y) + l2 * (w - w0))
+        b -= lr * g.mean()
+    return w / std, float(b - (w / std) @ mean)
+
+
+def curve(best_answerable: np.ndarray, best_unanswerable: np.ndarray) -> list[dict[str, float]]:
+    points = []
+    for t in np.round(np.arange(0.05, 0.96, 0.025), 3):
+        points.append(
+            {
+                "threshold": float(t),
+                "answerable_declined": round(float((best_answerable < t).mean()), 3),
+                "unanswerable_answered": round(float((best_unanswerable >= t).mean()), 3),
+            }
+        )
+    return points
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("dev", type=Path)
+    parser.add_argument("--home", type=Path)
+    parser.add_argument("--k", type=int, default=6)
+    parser.add_argument("--max-answered", type=float, default=0.15, help="unanswerable answered allowed")
+    parser.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(OUT.parents[2])}")
+    parser.add_argument("--curve", type=Path, help="write the curve and per-question scores here")
+    parser.add_argument("--l2", type=float, default=0.05, help="pull towards the hand-set blend")
+    parser.add_argument("--features", type=Path, help="feature cache (default HOME/answer-features-kK.npz)")
+    parser.add_argument("--refresh", action="store_true", help="recompute the features even if cached")
+    parser.add_argument("--no-veto", action="store_true", help="curve without the answerer's figure veto")
+    args = parser.parse_args()
+    home = (args.home or args.dev / "home").resolve()
+    os.environ["BRIEF_HOME"] = str(home)
+
+    from brief.evaluate import _library_for, corpus_of, fact_found, load_questions
+    from brief.generate.sentence_pool import (
+        BRIEF_WEIGHTS,
+        FEATURES,
+        SentencePool,
+        has_wanted,
+        question_figures,
+        question_wants,
+    )
+    from brief.library import Library
+    from brief.retrieve import SearchFilters
+    from brief.settings import Settings
+
+    questions_file = args.dev / "dev.yaml"
+    items = load_questions(questions_file)
+    cache = args.features or (home / f"answer-features-k{args.k}.npz")
+    if cache.exists() and not args.refresh:
+        saved = np.load(cache)
+        x, y, q, ok, veto = saved["x"], saved["y"], saved["q"], saved["ok"], saved["veto"]
+    else:
+        library = _library_for(corpus_of(questions_file), Settings(), Library)
+        rows, labels, owner, eligible, vetoed = [], [], [], [], []
+        for number, item in enumerate(items):
+            passages = library.searcher.search(item.question, args.k, SearchFilters(as_of=item.as_of)).passages
+            pool = SentencePool(passages, library.judge_embedder)
+            if not len(pool):
+                continue
+            rows.append(pool.features(item.question))
+            # As the answerer does: a question asking for a figure or a date is answered only
+            # by a sentence holding one; a figure of the question found in no passage vetoes one.
+            wants = question_wants(item.question)
+            eligible.append(
+                np.array([has_wanted(c.text, wants) if {"number", "date"} & wants else True for c in pool.candidates])
+            )
+            vetoed.append(pool.lacks(question_figures(item.question)))
+            phrasings = [p for fact in item.facts for p in fact] if item.answerable else []
+            labels.append(np.array([any(fact_found(p, c.text) for p in phrasings) for c in pool.candidates], float))
+            owner.append(np.full(len(pool), number))
+            if number % 50 == 0:
+                print(f"  {number}/{len(items)}", file=sys.stderr, flush=True)
+        x, y, q = np.concatenate(rows), np.concatenate(labels), np.concatenate(owner)
+        ok, veto = np.concatenate(eligible), np.array(vetoed)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, x=x, y=y, q=q, ok=ok, veto=veto)
+    weights, bias = fit_logistic(x, y, PRIOR_SCALE * BRIEF_WEIGHTS.astype(float), args.l2)
+    probability = 1 / (1 + np.exp(-(x @ weights + bias)))
+    answered = np.where(ok, probability, 0.0)
+    asked = sorted(set(q.tolist()))  # questions with at least one candidate sentence
+    veto_of = dict(zip(asked, veto.tolist(), strict=True))
+
+    def best_of(n: int) -> float:
+        if n not in veto_of or (veto_of[n] and not args.no_veto):
+            return 0.0  # no sentence at all, or vetoed: declined at any threshold
+        return float(answered[q == n].max())
+
+    best = np.array([best_of(n) for n in range(len(items))])
+    answerable = np.array([i.answerable for i in items])
+    # Answerable questions whose passages hold no right answer cannot be answered from them:
+    # they measure retrieval, not the cut-off, and are left out of the curve.
+    reachable = np.array([bool(y[q == n].any()) for n in range(len(items))])
+    points = curve(best[answerable & reachable], best[~answerable])
+    chosen = next((p for p in points if p["unanswerable_answered"] <= args.max_answered), points[-1])
+    print(f"{len(y)} sentences ({int(y.sum())} hold an answer) from {len(items)} questions")
+    print(
+        "weights: " + ", ".join(f"{n} {w:+.2f}" for n, w in zip(FEATURES, weights, strict=True)) + f"; bias {bias:+.2f}"
+    )
+    print("threshold  answerable declined  unanswerable answered")
+    for p in points:
+        mark = "  <- chosen" if p is chosen else ""
+        print(f"{p['threshold']:9.3f}  {p['answerable_declined']:19.3f}  {p['unanswerable_answered']:21.3f}{mark}")
+    payload = {
+        "provenance": (
+            f"fitted by benchmarks/fit_answer.py on {datetime.date.today().isoformat()} from {args.dev.name}/dev.yaml "
+            f"({int(answerable.sum())} answerable, {int((~answerable).sum())} unanswerable RealTime QA questions, "
+            f"{len(y)} candidate sentences of the top {args.k} passages); cut-off: the lowest threshold with "
+            f"unanswerable answered <= {args.max_answered}"
+        ),
+        "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, weights, strict=True)},
+        "bias": round(bias, 4),
+        "min_relevance": chosen["threshold"],
+        "curve": points,
+    }
+    if args.curve:
+        args.curve.write_text(json.dumps({**payload, "best": best.tolist()}, indent=1), encoding="utf-8")
+    if args.write:
+        OUT.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""English as brief reads it: every word list and pattern in one place.
+
+Tokenizing, answering and attribution import what they need from here; nothing else in the
+package types an English word list. The lists are general English and general news usage,
+written without reference to any article in the corpus or the tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ----- words ------------------------------------------------------------------------------------
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if
+    in into is it its itself just me might more most must my myself no nor not now of off on
+    once only or other our ours ourselves out over own said same says she should so some
+    such than that the their theirs them themselves then there these they this those through
+    to too under until up very was we were what when where which while who whom why will
+    with would you your yours yourself yourselves new one two according also may many much
+    well like tell tells told us""".split()
+)
+
+# Words after which a period does not end a sentence.
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof st gen sen rep gov lt col capt sgt maj jr sr inc ltd co corp vs etc no
+    nos fig jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m
+    approx est dept univ mt""".split()
+)
+
+QUESTION_WORDS = frozenset("what which who whom when where why how did does do is are was were".split())
+
+# ----- one name, many spellings ----------------------------------------------------------------------
+# A country, its short form and its people are one word to brief: "US", "U.S.", "United States",
+# "America" and "American" all become `usa`. Applied to the original text (case matters: "US"
+# is the country, "us" the pronoun) before words are lower-cased.
+_ALIASES: tuple[tuple[str, str], ...] = (
+    (r"\bU\.S\.A\.?|\bU\.S\.(?=\W|$)|\bUSA\b|\bUS\b|\b[Uu]nited [Ss]tates(?: of [Aa]merica)?\b", " usa "),
+    (r"\bAmericans?\b|\bAmerica\b", " usa "),
+    (
+        r"\bU\.K\.(?=\W|$)|\bUK\b|\b[Uu]nited [Kk]ingdom\b|\b(?:Great )?Britain\b|\bBritish\b|\bBritons?\b|\bBrits?\b",
+        " uk ",
+    ),
+    (r"\bE\.U\.(?=\W|$)|\bEU\b|\b[Ee]uropean [Uu]nion\b", " eu "),
+    (r"\bU\.N\.(?=\W|$)|\bUN\b|\b[Uu]nited [Nn]ations\b", " un "),
+    # Demonyms that no suffix rule derives from the country's name.
+    (r"\bFrench\b|\bFrance\b", " france "),
+    (r"\bDutch\b|\b(?:the )?Netherlands\b", " netherlands "),
+    (r"\bSwiss\b|\bSwitzerland\b", " switzerland "),
+    (r"\bWelsh\b|\bWales\b", " wales "),
+    (r"\bGreek\b|\bGreece\b", " greece "),
+    (r"\bFilipinos?\b|\bPhilippines\b", " philippines "),
+    (r"\bIrish\b|\bIreland\b", " ireland "),
+    (r"\bSpanish\b|\bSpain\b", " spain "),
+    (r"\bDanish\b|\bDenmark\b", " denmark "),
+    (r"\bPolish\b|\bPoland\b", " poland "),
+)
+_ALIAS_PATTERNS = tuple((re.compile(p), replacement) for p, replacement in _ALIASES)
+# "X's" of a one-letter name keeps its letter; "twenty-five" is also "twenty five" and "twentyfive".
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+
+
+def canonical_text(text: str) -> str:
+    """Text with every spelling of a country or union replaced by one word, possessives cut."""
+    text = _POSSESSIVE.sub("", text)  # first: "America’s" is "America"
+    for pattern, replacement in _ALIAS_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+# Suffixes that turn a place into its people or its adjective: "Kenya"/"Kenyan",
+# "Ukraine"/"Ukrainian", "Japan"/"Japanese", "Turkey"/"Turkish", "Israel"/"Israeli".
+DEMONYM_SUFFIXES = ("ians", "ian", "ans", "an", "ese", "ish", "is", "i", "ns", "n")
+PLACE_ENDINGS = ("ia", "a", "e", "o", "y", "ey", "en", "ain", "")
+
+
+def demonym_roots(word: str) -> set[str]:
+    """The word and what is left of it without a place ending or a demonym suffix (at least
+    four letters): "japan" and "japanese" share "japan", "turkey" and "turkish" share "turk"."""
+    roots = {word}
+    for suffix in DEMONYM_SUFFIXES + PLACE_ENDINGS:
+        if suffix and word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            roots.add(word[: -len(suffix)])
+    return roots
+
+
+# ----- what a question asks for ------------------------------------------------------------------
+
+DATE_CUE = re.compile(
+    r"\b(?:\d{4}|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}|monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|yesterday|last (?:week|month|year))\b",
+    re.I,
+)
+# A figure, not a digit inside a name such as "B-52" or "Model-3".
+NUMBER_CUE = re.compile(r"(?<![\w-])\d[\d,.]*(?![\w-])|\bpercent\b|%")
+CAUSE_CUE = re.compile(
+    r"\b(?:because|since|due to|as a result|lead(?:s|ing)? to|led to|push(?:es|ed)?|drive[sn]?|"
+    r"caus(?:e|es|ed)|reason|so that|in order to|aim(?:s|ed)? to|intended to|deepen(?:ed|s)?|"
+    r"fuel(?:s|ed|led)?|therefore|will)\b",
+    re.I,
+)
+# A capitalised word that does not merely start a sentence.
+CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*")
+QUANTITY_WORDS = (
+    r"rate|rise|increase|raise|cut|share|level|flow|price|cost|value|amount|size|number|percentage|"
+    r"total|range|figure|budget|sum|grant|loss|losses|pay|wage|capacity|output|population|toll|height|distance"
+)
+WANTS_DATE = re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b")
+WANTS_NUMBER = re.compile(
+    rf"\bhow (?:many|much|big|large|high|far|long|fast|old)\b"
+    rf"|\b(?:what|which)\b(?:\s+\w+){{0,2}}?\s+(?:{QUANTITY_WORDS})\b"
+)
+WANTS_CAUSE = re.compile(r"\bwhy\b|\breasons?\b|\bcauses?\b|\bhow (?:might|could|would|will)\b")
+WANTS_NAME = re.compile(r"\bwho\b|\bwhom\b|\bwhich\b|\bwhat (?:is|was) the name\b|\bname(?:d)?\b")
+# A sentence that goes on about what the one before it introduced: "The show, X, ...", "It ...".
+BACK_REFERENCE = re.compile(
+    r"^[\"“‘']?(?:(?:The|This|That|These|Those) \w+(?: \w+)?,|(?:It|He|She|They|Its|His|Her|Their)\b)"
+)
+# "Which show...?", "What company...?": the noun the answer must name.
+ASKED_THING = re.compile(r"\b(?:which|what|whose)\s+(?:\w+\s+){0,2}?(?P<thing>[a-z]+)\b")
+
+# ----- brief sections ---------------------------------------------------------------------------------
+
+# "What to watch": sentences about what may come.
+FUTURE_CUE = re.compile(
+    r"\b(?:will|would|could|might|may|expected|expects|plans?|planned|faces|decision|whether|next|"
+    r"upcoming|likely|possible|risk|warn(?:s|ed)?|pending|deadline|intends?|aims?)\b",
+    re.I,
+)
+# "Background": sentences saying who did what.
+EVENT_CUE = re.compile(
+    r"\b(?:imposed|imposes|announced|announces|signed|launched|began|begun|started|ended|"
+    r"voted|raised|cut|approved|rejected|filed|opened|closed|shipped|agreed|collapsed|struck|issued)\b",
+    re.I,
+)
+
+# ----- questions about the articles themselves ----------------------------------------------------
+
+META_AUTHOR = re.compile(
+    r"\bwho (?:wrote|writes|authored|penned|is the (?:author|writer))\b|\bauthor of\b|\bby whom\b", re.I
+)
+META_DATE = re.compile(
+    r"\bwhen (?:was|were) (?:the|this|these|that) (?:article|story|piece|report)s?\b.{0,60}"
+    r"\b(?:published|written|posted)\b"
+    r"|\b(?:publication|publishing) date\b|\bwhat date (?:was|is) (?:the|this) (?:article|story)\b",
+    re.I,
+)
+META_SOURCE = re.compile(
+    r"\b(?:which|what) (?:outlet|publication|newspaper|site|website|source|paper)\b.{0,40}"
+    r"\b(?:publish|ran|run|carr|post)\w*\b|\bwhere (?:was|were) (?:the|this) (?:article|story)s? published\b",
+    re.I,
+)
+ARTICLE_WORDS = re.compile(r"\b(?:article|story|piece|report|op-ed|column|analysis)s?\b", re.I)
+
+
+def metadata_kind(question: str) -> str:
+    """'author', 'date' or 'source' for a question about an article itself ("Who wrote the
+    article about ...?"), else ''. A question must name the article: "who wrote the letter"
+    asks about its content."""
+    if not ARTICLE_WORDS.search(question):
+        return ""
+    for kind, pattern in (("author", META_AUTHOR), ("date", META_DATE), ("source", META_SOURCE)):
+        if pattern.search(question):
+            return kind
+    return ""
+
+
+def metadata_statements(title: str, author: str, source: str, date: str) -> dict[str, str]:
+    """The sentences brief may state from an article's metadata, by kind; the citation check
+    accepts exactly these against the article they came from."""
+    name = f"“{title}”" if title else "The article"
+    statements = {}
+    if author:
+        statements["author"] = f"{name} was written by {author}."
+    if date:
+        statements["date"] = f"{name} was published on {date}."
+    if source:
+        statements["source"] = f"{name} was published by {source}."
+    return statements
+
+
+# ----- recency -------------------------------------------------------------------------------------
+
+# Words by which a question asks about the newest state of a story, and how many days back
+# from the question's date they reach.
+RECENCY_WINDOWS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"\b(?:this|last|past) week(?:end)?\b|\btoday\b|\byesterday\b|\bthis weekend\b", re.I), 8),
+    (re.compile(r"\b(?:this|last|past) month\b", re.I), 31),
+    (re.compile(r"\b(?:latest|newest|most recent|recently|just|new)\b"), 14),
+)
+
+# ----- numbers in words ----------------------------------------------------------------------------
+
+SCALE_WORDS = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
+AMOUNT = re.compile(
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*"
+    r"(?P<scale>thousand|million|billion|trillion|mn|bn|tn|[kmb](?![a-z]))?",
+    re.I,
+)
+
+
+def number_values(text: str) -> list[float]:
+    """Every amount in text as a number: "$12.6 million", "$12,600,000" and "12.6m" all give
+    12600000.0."""
+    values = []
+    for match in AMOUNT.finditer(text):
+        number = float(match.group("num").replace(",", ""))
+        scale = (match.group("scale") or "").lower()
+        values.append(round(number * SCALE_WORDS.get(scale, 1.0), 6))
+    return values
+
+
+def strip_amounts(text: str) -> str:
+    """Text without its amounts (what is left of "$12.6 million" is "$")."""
+    return AMOUNT.sub(" ", text)
+
+
+# ----- who says what --------------------------------------------------------------------------------
+
+SPEAKER_VERBS = (
+    r"(?:said|says|say|tells|told|warned|warns|argues|argued|believes|believed|notes|noted|adds|added|"
+    r"explains|explained|elaborates|expresses|offers|called|calls|claims|claimed|insisted|insists|"
+    r"stressed|stresses|wrote|writes|announced|accused|urged|urges|dismissed|described|clarifies|"
+    r"recalled|recalls|remembered|admitted|admits|acknowledged|acknowledges|asked|asks|predicted|"
+    r"predicts|cautioned|cautions|estimated|estimates|worried|worries|complained|"
+    r"complains|suggested|suggests|observed|observes|pointed out|points out|replied|replies)"
+)
+SPEAKER_TITLES = r"(?:Dr|Mr|Mrs|Ms|Prof|Gen|Sen|Rep|Gov)"  # abbreviations before a name
+# Words that end a job title standing before a name ("Deputy Foreign Minister Ana Lopez").
+TITLE_WORDS = frozenset(
+    """Advisor Adviser Minister Secretary Director Chair Chairman Chairwoman President Spokesman
+    Spokeswoman Spokesperson Governor Ambassador Commissioner Officer Chief Economist Analyst
+    Editor Mayor Senator General Manager Head Envoy Representative Leader Premier Chancellor
+    Counsel Executive Farmer Professor Researcher Founder Owner Coach Judge""".split()
+)
+ORGANISATION_WORDS = (
+    r"Ministry|Department|Office|Bank|Union|Federation|Agency|Council|Commission|Government|"
+    r"Administration|Company|Institute|Service|Authority|Association"
+)
+# Capitalised words that start sentences but never names.
+NOT_NAMES = frozenset(
+    """The This That These Those It He She They We In On But And While When As If Speaking
+    Criticizing Instead However Meanwhile""".split()
+)

@@ -1,0 +1,94 @@
+"""The ways answers failed on real news (issue 11), each on a short fictional article of
+tests/fixtures/failure_classes/, asked of a real embedded Chroma store with the bundled embedder.
+eval/failure_classes.yaml asks the same questions for `brief eval` and the CI gate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_answer import isolated_library
+
+from brief.evaluate import fact_found
+from brief.generate.base import DECLINE_TEXT
+from brief.retrieve import SearchFilters
+
+CORPUS = Path(__file__).resolve().parent / "fixtures" / "failure_classes"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Any]:
+    home = tmp_path_factory.mktemp("failure-classes") / "home"
+    lib = isolated_library(home, embedder, [CORPUS], backend="extractive")
+    assert len(lib.documents()) == 6
+    yield lib
+
+
+ANSWERED = [
+    ("United States for US, American", "How much did the United States Treasury fine Calder Freight?", "$4.2 million"),
+    ("UK for British", "Which UK body cleared the sale of Calder's European arm?", "Fair Trade Bureau"),
+    ("possessive of a one-letter name", "Who is Z's content chief?", "Marta Voss"),
+    ("joined hyphenated form", "How many ebikes is Lumo recalling?", "18,000"),
+    ("which show: the sentence after the restating one", "Which show became the most watched programme of the "
+     "spring season?", "Crumb and Crust"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "question", "fact"), ANSWERED, ids=[a[0] for a in ANSWERED])
+def test_a_surface_difference_does_not_block_the_answer(library: Any, case: str, question: str, fact: str) -> None:
+    answer = library.ask(question)
+    assert not answer.declined, case
+    assert fact in answer.answer
+    (stating,) = [s for s in answer.sentences if fact in s.text]
+    assert stating.supported and stating.citations
+    assert any(fact in c.quote for c in answer.citations if c.n in stating.citations)
+
+
+def test_an_amount_in_another_form_is_the_answer(library: Any) -> None:
+    answer = library.ask("How much did the Arlow council spend on the new central library?")
+    assert not answer.declined
+    assert "$12,600,000" in answer.answer
+    assert fact_found("$12.6 million", answer.answer)
+
+
+def test_who_wrote_the_article_is_answered_from_its_metadata(library: Any) -> None:
+    answer = library.ask("Who wrote the article about the new Arlow library?")
+    assert not answer.declined
+    (sentence,) = answer.sentences
+    assert (
+        sentence.text
+        == "“Arlow Opens Its New Central Library After Two Years of Building” was written by Dana Whitlow."
+    )
+    assert sentence.supported and sentence.citations == [1]
+    (citation,) = answer.citations
+    assert citation.title.startswith("Arlow Opens") and "by Dana Whitlow" in citation.quote
+
+
+def test_this_week_means_the_week_before_as_of(library: Any) -> None:
+    question = "What raise did the Kestrel Airlines pilots accept this week?"
+    answer = library.ask(question, filters=SearchFilters(as_of="2025-03-12"))
+    assert "7 percent" in answer.answer
+    assert answer.citations[0].title == "Kestrel Airlines Strike Ends With New Pay Deal"
+
+
+def test_this_week_is_read_from_as_of_not_from_today(library: Any) -> None:
+    # As of 5 March the strike had just begun; the article on its end (10 March) is not this week's.
+    question = "How many flights were cancelled in the Kestrel Airlines strike this week?"
+    passages = library.searcher.search(question, 6, SearchFilters(as_of="2025-03-05")).passages
+    assert passages[0].chunk.title == "Kestrel Airlines Pilots Walk Out Over Pay"
+    answer = library.ask(question, filters=SearchFilters(as_of="2025-03-05"))
+    assert "300 flights" in answer.answer
+
+
+def test_latest_prefers_the_newest_article_of_a_recurring_story(library: Any) -> None:
+    passages = library.searcher.search(
+        "What is the latest on the Kestrel Airlines pilots' strike?", 6, SearchFilters(as_of="2025-03-12")
+    ).passages
+    assert passages[0].chunk.title == "Kestrel Airlines Strike Ends With New Pay Deal"
+
+
+def test_a_question_the_articles_do_not_answer_is_declined(library: Any) -> None:
+    answer = library.ask("Which team won the Arlow city marathon?")
+    assert answer.declined and answer.answer == DECLINE_TEXT
