@@ -62,7 +62,9 @@ def hostile_record() -> dict[str, str]:
         "body": (
             f"Ferry fares across the harbour will rise by ten percent from March{OSC52}, the operator said on "
             f"Monday.{CLEAR} Commuters on the northern route will pay the most\x08\x08\x08, and the council "
-            f"has asked for a review.{WINDOW_TITLE}\n\nThe operator blamed fuel costs{C1_CSI} and a new ferry."
+            f"has asked for a review.{WINDOW_TITLE}\n\nThe operator blamed fuel costs{C1_CSI} and a new ferry. "
+            "Ferry fares last rose three years ago, when the harbour ferry fare went up by five percent. "
+            "The council said higher ferry fares would hit shift workers who rely on the early ferry."
         ),
     }
 

@@ -93,4 +93,16 @@ def _show_progress_notes() -> None:
     logger.setLevel(logging.INFO)
 
 
-__all__ = ["main"]
+def run() -> None:
+    """The `brief` program: the command line, then a quiet exit. Once the command is over,
+    Ctrl-C is ignored: what remains is the interpreter shutting down (threads, files), and a
+    signal then would kill the process with no word after its work was done."""
+    import signal
+
+    try:
+        main()
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+__all__ = ["main", "run"]

@@ -1,5 +1,5 @@
 """`python -m brief.cli`: the same command line as the `brief` script."""
 
-from brief.cli import main
+from brief.cli import run
 
-main()
+run()

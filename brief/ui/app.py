@@ -29,6 +29,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from brief.backends import configured_backends  # noqa: E402
+from brief.errors import BriefError
 from brief.library import Library, UnknownDocument  # noqa: E402
 from brief.prompts import one_line  # noqa: E402
 from brief.retrieve import FilterError, SearchFilters, resolve_filters  # noqa: E402
@@ -766,7 +767,7 @@ def launch(
         other_bytes=max(16 * 1024 * 1024, 8 * max(settings.max_question_chars, settings.max_topic_chars)),
     )
     try:
-        return demo.launch(
+        launched = demo.launch(
             server_name=host or settings.ui_host,
             server_port=port if port is not None else settings.ui_port,
             auth=auth,
@@ -774,13 +775,41 @@ def launch(
             head=render.PAGE_HEAD,
             theme=brief_theme(),
             max_file_size=MAX_UPLOAD,
-            prevent_thread_lock=not block,
+            prevent_thread_lock=True,  # blocks below, once the page is known to be served
             show_error=False,
             quiet=not block,
             footer_links=[],
             allowed_paths=[str(settings.home / "exports")],
             app_kwargs={"middleware": [Middleware(RequestGuard, throttle=throttle, caps=caps)]},
+            # Gradio's own reachability check gives the page one 3-second try, which a busy
+            # machine can miss; brief waits for the page itself, with a generous deadline.
+            _frontend=False,
         )
+        wait_until_served(demo.local_url)
+        if block:
+            demo.block_thread()
+        return launched
     except KeyboardInterrupt:
         demo.close(verbose=False)  # Ctrl-C during start-up: free the port, then stop quietly
         raise
+
+
+class AppNotServing(BriefError):
+    """The app started but its page did not answer."""
+
+
+def wait_until_served(url: str, deadline: float = 180.0) -> None:
+    """Return once the app's page answers (any status but a server error), polling patiently;
+    a page that never answers within the deadline is a one-line error."""
+    import httpx
+
+    ends = time.monotonic() + deadline
+    while True:
+        try:
+            if httpx.head(url, timeout=30, follow_redirects=False).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > ends:
+            raise AppNotServing(f"the app started but {url} did not answer within {deadline:g} s")
+        time.sleep(0.5)
