@@ -24,7 +24,7 @@ import numpy as np
 
 from brief.cite import SupportJudge, render_answer, verify_brief, verify_draft
 from brief.generate.base import BriefDraft, Draft, GenerationError, Generator, History
-from brief.generate.sentence_pool import SentencePool, on_topic_sentences
+from brief.generate.sentence_pool import SentencePool, on_topic_sentences, topic_anchors
 from brief.report import BriefAssembler
 from brief.retrieve import HybridSearcher, SearchFilters
 from brief.types import Answer, Brief, Passage
@@ -234,18 +234,23 @@ class BriefPipeline(_Pipeline):
         yield brief
 
 
-NOT_COVERED = "the library does not cover this topic: too few passages are about it to write a brief"
-# Sentences about the topic a brief needs before it is written at all.
-MIN_ON_TOPIC = 3
+NOT_COVERED = "the library does not cover this topic: no passage is about it, so no brief was written"
+# Sentences about the topic a brief needs before it is written at all. One: a short article
+# on exactly the topic makes a short brief; topics the library does not cover score far below
+# the on-topic cut-off in every sentence (the highest seen: 0.28 against 0.35).
+MIN_ON_TOPIC = 1
 
 
 def _about_the_topic(topic: str, passages: list[Passage], embedder: Any) -> tuple[list[Passage], bool]:
     """The passages holding a sentence about the topic (only those reach a writer), and
-    whether there is enough about it for a brief. No passages at all is not a coverage
-    question: the brief says that no article matches."""
+    whether the library covers it: a name of the topic in no passage, or no sentence about
+    it, and it does not. No passages at all is not a coverage question: the brief says that
+    no article matches."""
     if not passages:
         return passages, True
     pool = SentencePool(passages, embedder)
+    if pool.lacks(topic_anchors(topic)):  # a name of the topic in no passage, in any spelling
+        return [], False
     on_topic = on_topic_sentences(pool, topic)
     keep = sorted({pool.candidates[i].passage for i in np.flatnonzero(on_topic)})
     return [passages[i] for i in keep], int(on_topic.sum()) >= MIN_ON_TOPIC

@@ -287,6 +287,14 @@ def question_anchors(question: str) -> set[str]:
     return {w for w in content_words(f"{names} {figures}") if w not in QUESTION_WORDS}
 
 
+def topic_anchors(topic: str) -> set[str]:
+    """A brief topic's names and figures; unlike a question's, the first word counts too
+    ("Bitcoin price outlook"), unless it is a common word ("The", "Why")."""
+    words = topic.strip().split()
+    first = set(content_words(words[0])) if words and words[0][:1].isupper() else set()
+    return question_anchors(topic) | (first - QUESTION_WORDS)
+
+
 def question_figures(question: str) -> set[str]:
     """The figures in the question ("2023", "47"), as content words."""
     return set(content_words(" ".join(NUMBER_CUE.findall(question))))
