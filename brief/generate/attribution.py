@@ -12,7 +12,7 @@ _NAME = rf"{_TITLE}[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|bin|al-\
 _VERB = SPEAKER_VERBS
 # "Veridia's Ministry of Water Resources", "the Builders' Federation"
 _ORG = rf"(?:[A-Z][\w’'.-]+\s+){{0,5}}(?:{ORGANISATION_WORDS})(?:\s+(?:of|for)(?:\s+the)?(?:\s+[A-Z][\w’'-]+)+)?"
-# "Abdullah Khan, managing director of PICSS, tells ..." / "Khan warned ..." / "Lena Ott, said"
+# "Mara Quill, director of the Harbour Institute, tells ..." / "Quill warned ..." / "Lena Ott, said"
 _NAME_VERB = re.compile(rf"(?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,140}}),)?,?\s+{_VERB}\b")
 # "The region's water minister, Ana Lopez, said ..."
 _ROLE_NAME_VERB = re.compile(rf"(?P<role>\b[\w’'-]+(?:\s+[\w’'-]+){{1,6}}),\s+(?P<name>{_NAME}),\s+{_VERB}\b")
