@@ -7,7 +7,6 @@ articles) for the whole module. Screenshots of each tab go to artifacts/test-scr
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from ui_support import (
     ask,
     assert_no_xss,
     bot_messages,
+    clean_environment,
     launch_chromium,
     normalize,
     open_app,
@@ -72,20 +72,11 @@ run for a six-month trial.
 NEW_TITLE = "Zephyr Ferry Line Adds Night Crossings to Marrow Island"
 
 
-def _clean_environment(mp: pytest.MonkeyPatch) -> None:
-    """Like conftest's per-test isolation, for the module-scoped app: no developer settings."""
-    for name in list(os.environ):
-        if name.startswith("BRIEF_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-            mp.delenv(name)
-    mp.setenv("ORT_DISABLE_TELEMETRY", "1")
-    mp.setenv("ANONYMIZED_TELEMETRY", "False")
-
-
 @pytest.fixture(scope="module")
 def ui_library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Any]:
     """The fixture library in its own BRIEF_HOME."""
     with pytest.MonkeyPatch.context() as mp:
-        _clean_environment(mp)
+        clean_environment(mp)
         settings = Settings(home=tmp_path_factory.mktemp("ui") / "home")
         library = make_library(settings, embedder)
         report = library.ingest([REPO / "corpus", XSS, *(ARTICLES / name for name in EXTRA_ARTICLES)])
@@ -99,7 +90,7 @@ def ui_library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Itera
 def app(ui_library: Any) -> Iterator[RunningApp]:
     """The app over the fixture library, through the real launch() code path."""
     with pytest.MonkeyPatch.context() as mp:
-        _clean_environment(mp)
+        clean_environment(mp)
         # The app lists question sets from ./eval, as when `brief ui` runs from the repository root.
         mp.chdir(REPO)
         port = free_port()

@@ -8,7 +8,6 @@ started through the real `brief.ui.app.launch(..., block=False)` on a free loopb
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from ui_support import (
     answer_text,
     ask,
     assert_no_xss,
+    clean_environment,
     launch_chromium,
     normalize,
     open_app,
@@ -62,18 +62,10 @@ EXTRA_TITLE = "Orrin Valley Library Extends Weekend Hours"
 DEADLINE = 180.0  # seconds the stalled model waits at most
 
 
-def _clean_environment(mp: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("BRIEF_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-            mp.delenv(name)
-    mp.setenv("ORT_DISABLE_TELEMETRY", "1")
-    mp.setenv("ANONYMIZED_TELEMETRY", "False")
-
-
 @pytest.fixture(scope="module")
 def product_library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Any]:
     with pytest.MonkeyPatch.context() as mp:
-        _clean_environment(mp)
+        clean_environment(mp)
         home = tmp_path_factory.mktemp("ui-product")
         extra = home / "orrin-valley-library.md"
         extra.write_text(EXTRA, encoding="utf-8")
@@ -87,7 +79,7 @@ def product_library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> 
 @pytest.fixture(scope="module")
 def app(product_library: Any) -> Iterator[RunningApp]:
     with pytest.MonkeyPatch.context() as mp:
-        _clean_environment(mp)
+        clean_environment(mp)
         mp.chdir(REPO)
         with running_app(product_library, free_port()) as running:
             yield running

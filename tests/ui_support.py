@@ -3,6 +3,7 @@ port, launching Debian's Chromium through Playwright, and reading chat answers o
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
 CHROMIUM = "/usr/bin/chromium"
@@ -163,3 +165,12 @@ def save_screenshot(page: Page, folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def clean_environment(mp: pytest.MonkeyPatch) -> None:
+    """Like conftest's per-test isolation, for a module-scoped app: no developer settings."""
+    for name in list(os.environ):
+        if name.startswith("BRIEF_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            mp.delenv(name)
+    mp.setenv("ORT_DISABLE_TELEMETRY", "1")
+    mp.setenv("ANONYMIZED_TELEMETRY", "False")
