@@ -33,6 +33,8 @@ class Article:
     path: str = ""  # file the article came from
     record: str = ""  # position inside a multi-article file (jsonl line), else ""
     extra: dict[str, str] = field(default_factory=dict)
+    # What the reader should know about how it was read (a date that could not be parsed).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:

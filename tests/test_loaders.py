@@ -334,15 +334,16 @@ def test_jsonl_good_and_bad_records(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = load_file(path)
-    assert [a.title for a in result.articles] == ["Harbour Ferry Fares Rise by Ten Percent"]
-    assert result.articles[0].date == "2025-02-01"
-    assert result.articles[0].record == "line 1"
-    assert len(result.errors) == 3
-    missing, broken, undated = (str(e) for e in result.errors)
+    # An article is never refused for its date (issue 11): the record is read, its date left
+    # empty, and a warning names the line and the value.
+    assert [a.title for a in result.articles] == ["Harbour Ferry Fares Rise by Ten Percent", "Bad Date"]
+    assert [a.date for a in result.articles] == ["2025-02-01", ""]
+    assert [a.record for a in result.articles] == ["line 1", "line 4"]
+    assert len(result.errors) == 2
+    missing, broken = (str(e) for e in result.errors)
     assert str(path) in missing and "line 2" in missing and "'body'" in missing
     assert str(path) in broken and "line 3" in broken and "JSON" in broken
-    assert str(path) in undated and "line 4" in undated and "published_at" in undated
-    assert "sometime soon" in undated
+    assert result.warnings == [f"{path} (line 4): the date 'sometime soon' could not be read; stored without a date"]
 
 
 def test_find_files_skips_hidden_and_unsupported(tmp_path: Path) -> None:

@@ -52,18 +52,33 @@ def assemble_article(blocks: list[RawBlock], hints: dict[str, str], path: str, r
     body = _join_broken_paragraphs(body)
     body = _mark_implicit_headings(body)
     text = "\n".join(b.text for b in body)
+    date, warnings = _date_of(meta.get("date", ""), path, record)
     return Article(
         blocks=[Block(b.kind, b.text, b.level) for b in body],
         title=meta.get("title", "").strip(),
         author=meta.get("author", "").strip(),
         source=meta.get("source", "").strip(),
-        date=parse_any_date(meta.get("date", "")) if meta.get("date") else "",
+        date=date,
         url=meta.get("url", "").strip(),
         language=meta.get("language", "") or detect_language(text),
         path=path,
         record=record,
         extra={k: v for k, v in meta.items() if k.startswith("original_")},
+        warnings=warnings,
     )
+
+
+def _date_of(value: str, path: str, record: str) -> tuple[str, list[str]]:
+    """The ISO date of a metadata value; a value that is no date leaves it empty, with a warning:
+    an article is never refused for its date."""
+    if not value.strip():
+        return "", []
+    iso = parse_any_date(value)
+    if iso:
+        return iso, []
+    where = f"{path} ({record})" if record else path
+    shown = value.strip()[:60].encode("unicode_escape").decode("ascii")
+    return "", [f"{where}: the date '{shown}' could not be read; stored without a date"]
 
 
 def _without_nul(block: RawBlock) -> RawBlock:

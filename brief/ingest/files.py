@@ -14,6 +14,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_FRONT_MATTER_BYTES = 64 * 1024
@@ -47,21 +48,35 @@ class Skipped:
 
 def read_regular_file(path: Path, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most `max_bytes`; UnreadableFile otherwise."""
-    try:
-        info = os.stat(path)
-        _require_regular(info.st_mode)
-        if info.st_size > max_bytes:
-            raise UnreadableFile(_too_large(info.st_size, max_bytes))
-        # O_NONBLOCK: should a FIFO be swapped in after the stat, opening it must not wait.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-        with os.fdopen(fd, "rb") as handle:
-            _require_regular(os.fstat(handle.fileno()).st_mode)
+    with open_regular_file(path, max_bytes) as handle:
+        try:
             data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read: {_os_reason(exc)}") from exc
+        except OSError as exc:
+            raise UnreadableFile(f"cannot read: {_os_reason(exc)}") from exc
     if len(data) > max_bytes:
         raise UnreadableFile(_too_large(len(data), max_bytes, grew=True))
     return data
+
+
+def open_regular_file(path: Path, max_bytes: int | None = None) -> BinaryIO:
+    """A regular file opened for reading in binary (at most `max_bytes` by its size, if given);
+    UnreadableFile otherwise. For readers that stream a file rather than hold it."""
+    try:
+        info = os.stat(path)
+        _require_regular(info.st_mode)
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise UnreadableFile(_too_large(info.st_size, max_bytes))
+        # O_NONBLOCK: should a FIFO be swapped in after the stat, opening it must not wait.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        handle = os.fdopen(fd, "rb")
+        try:
+            _require_regular(os.fstat(handle.fileno()).st_mode)
+        except UnreadableFile:
+            handle.close()
+            raise
+        return handle
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read: {_os_reason(exc)}") from exc
 
 
 def _require_regular(mode: int) -> None:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.ingest.clean import assemble_article
-from brief.ingest.files import IngestLimits, Skipped, UnreadableFile, read_regular_file, walk_folder
+from brief.ingest.files import (
+    IngestLimits,
+    Skipped,
+    UnreadableFile,
+    open_regular_file,
+    read_regular_file,
+    walk_folder,
+)
 from brief.ingest.html import parse_html
 from brief.ingest.markup import FrontMatterError, parse_blocks, split_front_matter
-from brief.ingest.metadata import parse_any_date
 from brief.ingest.office import OFFICE_SUFFIXES, OfficeError, parse_office
 from brief.ingest.pdf import PdfError, parse_pdf
 from brief.types import Article
@@ -20,6 +27,11 @@ TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | {".pdf"} | OFFICE_SUFFIXES
+# JSON Lines are read a record at a time: an export of any size costs the memory of one record,
+# and the size cap applies to each record (line) instead of to the whole file.
+STREAMED_SUFFIXES = {".jsonl", ".ndjson"}
+_READ_BLOCK = 1 << 20
+_MAX_WAITING_ERRORS = 10_000  # errors held back while no good record has been seen
 
 # JSON field names accepted for each metadata item, first match wins.
 _JSON_FIELDS = {
@@ -59,6 +71,133 @@ class LoadResult:
     path: str
     articles: list[Article]
     errors: list[LoadError]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SourceFile:
+    """One input file, checked and hashed, whose articles are read on demand (`items`).
+
+    A streamed file (JSON Lines) is hashed in one pass and parsed in a second, line by line;
+    `changed_while_read` tells whether the bytes parsed were not the bytes hashed (the file was
+    being written), in which case the digest must not be remembered for them.
+    """
+
+    path: Path
+    digest: str
+    limits: IngestLimits
+    data: bytes | None = None  # the whole file, for formats parsed as a whole
+    changed_while_read: bool = False
+    bytes_read: int = 0  # how far `items` has read (for progress)
+
+    def items(self) -> Iterator[Article | LoadError]:
+        """Each article of the file, or a LoadError for a record that could not be read; raises
+        LoadError when the file as a whole is unusable."""
+        if self.data is not None:
+            loaded = parse_file(self.path, self.data, self.limits)
+            self.bytes_read = len(self.data)
+            yield from loaded.articles
+            yield from loaded.errors
+            return
+        yield from self._streamed_records()
+
+    def _streamed_records(self) -> Iterator[Article | LoadError]:
+        name = str(self.path)
+        digest = hashlib.sha256()
+        records = readable = 0
+        # Errors before the first good record wait: a file with no good record at all fails as a
+        # whole, with one error (as a file read whole does), not one per line.
+        waiting: list[LoadError] = []
+        try:
+            with open_regular_file(self.path) as handle:
+                for number, line in _lines(handle, self.limits.max_file_bytes, digest):
+                    if isinstance(line, LoadError):
+                        item: Article | LoadError = LoadError(f"{name} (line {number})", line.reason)
+                    elif not line.strip():
+                        continue
+                    else:
+                        item = _record_line(line, name, number)
+                    records += 1
+                    self.bytes_read = handle.tell()
+                    if isinstance(item, LoadError) and not readable and len(waiting) < _MAX_WAITING_ERRORS:
+                        waiting.append(item)
+                        continue
+                    if not isinstance(item, LoadError):
+                        readable += 1
+                    yield from waiting
+                    waiting.clear()
+                    yield item
+        except (OSError, UnreadableFile) as exc:
+            raise LoadError(name, f"cannot read: {exc}") from exc
+        self.changed_while_read = digest.hexdigest() != self.digest
+        if not records:
+            raise LoadError(name, "empty file: no JSON records")
+        if len(waiting) == 1 and records == 1:
+            raise waiting[0]
+        if waiting:
+            raise LoadError(name, f"no readable records ({records} errors; first: {waiting[0].reason})")
+
+
+def open_source(path: Path, limits: IngestLimits) -> SourceFile:
+    """Check and hash one input file; LoadError names the file when it cannot be read at all."""
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in STREAMED_SUFFIXES:
+        data = read_file(path, limits)
+        return SourceFile(path, hashlib.sha256(data).hexdigest(), limits, data)
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(name, f"unsupported file type '{suffix or '(none)'}'")
+    digest = hashlib.sha256()
+    head = b""
+    try:
+        with open_regular_file(path) as handle:
+            while block := handle.read(_READ_BLOCK):
+                head = head or block[:4]
+                digest.update(block)
+    except (OSError, UnreadableFile) as exc:
+        raise LoadError(name, str(exc) if isinstance(exc, UnreadableFile) else f"cannot read: {exc}") from exc
+    if not head:
+        raise LoadError(name, "empty file")
+    if any(head.startswith(bom) for bom, enc in _BOMS if enc != "utf-8"):
+        # UTF-16/32 lines cannot be split on a newline byte: such a file is read whole.
+        data = read_file(path, limits)
+        return SourceFile(path, hashlib.sha256(data).hexdigest(), limits, data)
+    return SourceFile(path, digest.hexdigest(), limits)
+
+
+def _lines(handle, max_bytes: int, digest) -> Iterator[tuple[int, bytes | LoadError]]:  # type: ignore[no-untyped-def]
+    """Numbered lines of a binary file, each at most `max_bytes` (a longer one is passed over to
+    its end and given as a LoadError); every byte read also goes into `digest`."""
+    number = 0
+    while True:
+        line = handle.readline(max_bytes + 1)
+        if not line:
+            return
+        digest.update(line)
+        number += 1
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while (rest := handle.readline(_READ_BLOCK)) and (digest.update(rest) or not rest.endswith(b"\n")):
+                pass
+            yield number, LoadError("", f"record too large (over {max_bytes // (1024 * 1024)} MB)")
+            continue
+        yield number, line
+
+
+def _record_line(line: bytes, name: str, number: int) -> Article | LoadError:
+    """The article of one JSON Lines record, or the LoadError that says why there is none."""
+    label = f"{name} (line {number})"
+    if number == 1:
+        line = line.removeprefix(b"\xef\xbb\xbf")
+    if _mostly_nul(line.count(b"\x00"), len(line)):
+        return LoadError(label, "binary data (NUL bytes), not a JSON record")
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return LoadError(label, f"not valid UTF-8 text (byte 0x{line[exc.start]:02x} at offset {exc.start})")
+    try:
+        return _article_from_record(_json_value(text.replace("\x00", ""), label), name, f"line {number}")
+    except LoadError as exc:
+        return exc
 
 
 def find_files(paths: list[Path]) -> Iterator[Path]:
@@ -87,10 +226,21 @@ def walk_inputs(paths: list[Path]) -> Iterator[Path | Skipped]:
 
 
 def load_file(path: Path, limits: IngestLimits | None = None, data: bytes | None = None) -> LoadResult:
-    """Parse one file (`data`: its bytes, when already read with read_file). Raises LoadError
-    when the whole file is unusable."""
+    """Parse one file whole (`data`: its bytes, when already read with read_file). Raises
+    LoadError when the whole file is unusable. The ingest streams instead (`open_source`)."""
     limits = limits or IngestLimits()
-    return parse_file(path, read_file(path, limits) if data is None else data, limits)
+    if data is None and path.suffix.lower() in STREAMED_SUFFIXES:
+        source = open_source(path, limits)
+        items = list(source.items())
+        articles = [i for i in items if isinstance(i, Article)]
+        return LoadResult(str(path), articles, [i for i in items if isinstance(i, LoadError)], _warnings(articles))
+    loaded = parse_file(path, read_file(path, limits) if data is None else data, limits)
+    loaded.warnings = _warnings(loaded.articles)
+    return loaded
+
+
+def _warnings(articles: list[Article]) -> list[str]:
+    return [w for a in articles for w in a.warnings]
 
 
 def read_file(path: Path, limits: IngestLimits) -> bytes:
@@ -226,8 +376,6 @@ def _article_from_record(record: object, name: str, where: str) -> Article:
         if not isinstance(value, (str, int, float)):
             raise LoadError(label, f"field '{key}' must be text")
         hints[key] = str(value).strip()
-    if hints["date"] and not parse_any_date(hints["date"]):
-        raise LoadError(label, f"field 'published_at' is not a date: {hints['date']!r}")
     article = assemble_article(parse_blocks(body), hints, name, record=where)
     if not article.text.strip():
         raise LoadError(label, "the body holds no article text")
