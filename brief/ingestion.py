@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,16 +14,21 @@ from typing import TYPE_CHECKING
 from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article
 from brief.ingest.files import IngestLimits, Skipped
-from brief.ingest.loaders import LoadError, LoadResult, load_file, read_file, scan_inputs
+from brief.ingest.loaders import LoadError, open_source, scan_inputs
+from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter
 from brief.store import Store, StoreError
 from brief.types import Article, Chunk, DocumentRecord
+from brief.write_pipeline import PendingGroup, WritePipeline
 
 if TYPE_CHECKING:
     from brief.settings import Settings
 
-ProgressCallback = Callable[[int, int, str], None]
-# Embed this many chunks at once across documents: full batches, sorted by length.
-_EMBED_GROUP = 128
+__all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "document_id", "path_key"]
+
+# Chunks per group sent to be embedded and written: small enough that the first articles are
+# searchable within seconds and memory stays flat, large enough that the store's per-write
+# cost is spread thin.
+EMBED_GROUP_CHUNKS = 256
 
 
 @dataclass
@@ -33,6 +38,7 @@ class FileOutcome:
     doc_ids: list[str] = field(default_factory=list)
     chunks: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -50,6 +56,10 @@ class IngestReport:
     @property
     def errors(self) -> list[str]:
         return [e for f in self.files for e in f.errors]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for f in self.files for w in f.warnings]
 
     @property
     def ok(self) -> bool:
@@ -77,6 +87,7 @@ class IngestReport:
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
             "errors": self.errors,
+            "warnings": self.warnings,
             "files": [f.__dict__ for f in self.files],
         }
 
@@ -113,141 +124,173 @@ def path_key(path: str | Path) -> str:
 
 
 class Ingestor:
-    """Runs one ingest over a store with an embedder and chunking options."""
+    """Runs one ingest over a store with an embedder and chunking options.
 
-    def __init__(self, store: Store, embedder: MiniLMEmbedder | OpenAIEmbedder, options: ChunkingOptions) -> None:
+    Memory stays bounded whatever the input: files are read one at a time and JSON Lines
+    record by record; documents go out in groups of about `group_chunks` chunks to a
+    `WritePipeline`, which embeds one group while the store writes the one before and this
+    thread parses the next. Each group is searchable once written.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: MiniLMEmbedder | OpenAIEmbedder,
+        options: ChunkingOptions,
+        group_chunks: int = EMBED_GROUP_CHUNKS,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.options = options
-        self._retire: list[tuple[str, str]] = []
+        self.group_chunks = group_chunks
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
         self.limits = ingest_limits(store.settings)
-        self._documents_written = 0
+        self._pipeline: WritePipeline | None = None
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         files, report.skipped = scan_inputs([Path(p) for p in paths])
+        meter = ProgressMeter(files, progress, started)
+
+        def written(documents: int, chunks: int) -> None:
+            report.chunks_written += chunks
+            meter.written(documents, chunks)
+
+        pipeline = self._pipeline = WritePipeline(self.store, self.embedder, embedding_texts, written, meter.tick)
+        finished = False
         try:
-            self._run(files, report, prune, progress)
+            try:
+                self._run(files, report, prune, meter)
+                finished = True
+            finally:
+                pipeline.close(abort=not finished)
         except StoreError as exc:
             report.seconds = time.perf_counter() - started
-            raise IngestInterrupted(exc, report, self._documents_written, len(files)) from exc
+            raise IngestInterrupted(exc, report, pipeline.documents_written, len(files)) from exc
         report.seconds = time.perf_counter() - started
+        meter.finish()
         return report
 
-    def _run(self, files: list[Path], report: IngestReport, prune: bool, progress: ProgressCallback | None) -> None:
+    def _run(self, files: list[Path], report: IngestReport, prune: bool, meter: ProgressMeter) -> None:
         with self.store.write_lock():
             report.repaired = self.store.repair()
             known = self.store.documents()
             self._seen = FileHashCache.load(self.store.cache_dir / "files.json")
-            pending: list[tuple[DocumentRecord, list[Chunk]]] = []
-            for number, path in enumerate(files, start=1):
-                if progress:
-                    progress(number - 1, len(files), str(path))
-                outcome = self._ingest_file(path, known, pending)
+            pending = PendingGroup()
+            for path in files:
+                meter.start_file(path)
+                outcome = self._ingest_file(path, known, pending, meter)
                 report.files.append(outcome)
-                if sum(len(c) for _, c in pending) >= _EMBED_GROUP:
-                    report.chunks_written += self._flush(pending, known)
-            report.chunks_written += self._flush(pending, known)
+                meter.file_done(path)
+            self._send(pending)
             if prune:
                 report.pruned = self._prune(known)
-            if progress:
-                progress(len(files), len(files), "")
+            self._pipeline.wait()  # type: ignore[union-attr]
             self._seen.save()
-            self.store.lexical()  # bring the BM25 index in step now, not at the first question
+            self.store.prepare_search()  # bring the search indexes in step now, not at the first question
 
     def _ingest_file(
-        self, path: Path, known: dict[str, DocumentRecord], pending: list[tuple[DocumentRecord, list[Chunk]]]
+        self, path: Path, known: dict[str, DocumentRecord], pending: PendingGroup, meter: ProgressMeter
     ) -> FileOutcome:
         key = path_key(path)
         try:
-            data = read_file(path, self.limits)  # one bounded read, for the hash and the parse
+            source = open_source(path, self.limits)  # one bounded pass: checks and the digest
         except LoadError as exc:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
-        raw_hash = hashlib.sha256(data).hexdigest()
-        remembered = self._seen.get(key, raw_hash)
+        remembered = self._seen.get(key, source.digest)
         if remembered is not None and all(d in known and key in known[d].paths for d in remembered):
             # Same bytes as last time, and every article from them is still stored: no parsing.
             return FileOutcome(str(path), "unchanged", doc_ids=list(remembered))
-        try:
-            loaded = self._load(path, data)
-        except LoadError as exc:
-            return FileOutcome(str(path), "failed", errors=[str(exc)])
-        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
-            reason = f"{path}: could not be parsed ({type(exc).__name__}: {str(exc)[:160]})"
-            return FileOutcome(str(path), "failed", errors=[reason])
         before = {d for d, rec in known.items() if key in rec.paths}
-        outcome = FileOutcome(str(path), "unchanged", errors=[str(e) for e in loaded.errors])
-        queued = {rec.doc_id for rec, _ in pending}
-        for article in loaded.articles:
-            doc_id = document_id(article)
-            outcome.doc_ids.append(doc_id)
-            if doc_id in known:
-                record = known[doc_id]
-                if key not in record.paths:
-                    record.paths.append(key)
-                    self.store.update_paths(record)
+        outcome = FileOutcome(str(path), "unchanged")
+        listed: set[str] = set()
+        items = source.items()
+        while True:
+            # Only reading and parsing are guarded here: a failure of the embedder or the store
+            # (raised by _send) must stop the ingest, not pass for a bad file.
+            try:
+                item = next(items, None)
+            except LoadError as exc:
+                outcome.errors.append(str(exc))
+                outcome.status = "partial" if outcome.doc_ids else "failed"
+                return outcome  # keep old versions: the file could not be read to its end
+            except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
+                outcome.errors.append(f"{path}: could not be parsed ({type(exc).__name__}: {str(exc)[:160]})")
+                outcome.status = "partial" if outcome.doc_ids else "failed"
+                return outcome
+            if item is None:
+                break
+            if isinstance(item, LoadError):
+                outcome.errors.append(str(item))
                 continue
-            if doc_id in queued:  # the same article twice in one run: remember both files
-                record = next(r for r, _ in pending if r.doc_id == doc_id)
-                if key not in record.paths:
-                    record.paths.append(key)
-                continue
-            chunks = chunk_article(article, doc_id, self.options)
-            pending.append((_record_for(article, doc_id, key, len(chunks)), chunks))
-            queued.add(doc_id)
-            outcome.chunks += len(chunks)
-            outcome.status = "updated" if before else "added"
-        if loaded.errors:
+            article = self._adjusted(path, item)
+            outcome.warnings.extend(article.warnings)
+            self._queue_article(article, key, known, pending, outcome, listed, bool(before))
+            meter.article_read(source.bytes_read)
+            if pending.chunks >= self.group_chunks:
+                self._send(pending)
+        if outcome.errors:
             outcome.status = "partial"
             return outcome  # keep old versions of records that failed to parse
-        if raw_hash:
-            self._seen.remember(key, raw_hash, outcome.doc_ids)
-        # Old versions go only after the new ones are written (in _flush): never a gap.
-        self._retire.extend((stale, key) for stale in before - set(outcome.doc_ids))
-        if outcome.status == "unchanged" and before - set(outcome.doc_ids):
-            outcome.status = "updated"
+        if not source.changed_while_read:
+            self._seen.remember(key, source.digest, outcome.doc_ids)
+        stale = before - set(outcome.doc_ids)
+        if stale:
+            # Old versions go only after the new ones are written: never a gap.
+            self._send(pending)
+            for doc_id in stale:
+                if doc_id in known:
+                    self._drop_path(known, doc_id, key)
+            if outcome.status == "unchanged":
+                outcome.status = "updated"
         return outcome
 
-    def _load(self, path: Path, data: bytes) -> LoadResult:
-        """Parse one file from its bytes (a subclass may add what it knows of where it came from)."""
-        return load_file(path, self.limits, data)
+    def _queue_article(
+        self,
+        article: Article,
+        key: str,
+        known: dict[str, DocumentRecord],
+        pending: PendingGroup,
+        outcome: FileOutcome,
+        listed: set[str],
+        replacing: bool,
+    ) -> None:
+        doc_id = document_id(article)
+        if doc_id in listed:
+            return  # the same article twice in one file
+        listed.add(doc_id)
+        outcome.doc_ids.append(doc_id)
+        if doc_id in known:  # stored, or queued earlier in this run: remember this file too
+            record = known[doc_id]
+            if key not in record.paths:
+                record.paths.append(key)
+                if not pending.holds(doc_id):  # a queued record is written with its paths as they are then
+                    self._pipeline.update_paths(record)  # type: ignore[union-attr]
+            return
+        chunks = chunk_article(article, doc_id, self.options)
+        record = _record_for(article, doc_id, key, len(chunks))
+        pending.add(record, chunks)
+        known[doc_id] = record  # from here on the run treats it as stored (the write follows in order)
+        outcome.chunks += len(chunks)
+        outcome.status = "updated" if replacing else "added"
 
-    def _flush(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
-        """Write the queued documents, then retire the versions they replace."""
-        written = self._write(pending, known)
-        for doc_id, key in self._retire:
-            if doc_id in known:
-                self._drop_path(known, doc_id, key)
-        self._retire.clear()
-        return written
+    def _adjusted(self, path: Path, article: Article) -> Article:
+        """An article as read from `path` (a subclass may add what it knows of where it came from)."""
+        return article
 
-    def _write(self, pending: list[tuple[DocumentRecord, list[Chunk]]], known: dict[str, DocumentRecord]) -> int:
-        """Embed the queued documents together, then write them as one group (pending -> chunks -> ready)."""
-        if not pending:
-            return 0
-        all_chunks = [c for _, chunks in pending for c in chunks]
-        vectors = self.embedder.encode([embedding_text(c) for c in all_chunks])
-        batch, offset = [], 0
-        for record, chunks in pending:
-            batch.append((record, chunks, vectors[offset : offset + len(chunks)]))
-            offset += len(chunks)
-        self.store.write_documents(batch)
-        self._documents_written += len(pending)
-        for record, _ in pending:
-            known[record.doc_id] = record
-        pending.clear()
-        return len(all_chunks)
+    def _send(self, pending: PendingGroup) -> None:
+        if pending.documents:
+            self._pipeline.write(pending.take())  # type: ignore[union-attr]
 
     def _drop_path(self, known: dict[str, DocumentRecord], doc_id: str, key: str) -> bool:
         """Forget that a document came from `key`; delete it when no file holds it any more."""
         record = known[doc_id]
         record.paths = [p for p in record.paths if p != key]
         if record.paths:
-            self.store.update_paths(record)
+            self._pipeline.update_paths(record)  # type: ignore[union-attr]
             return False
-        self.store.delete_document(doc_id)
+        self._pipeline.delete(doc_id)  # type: ignore[union-attr]
         del known[doc_id]
         return True
 
@@ -306,10 +349,20 @@ class FileHashCache:
             pass  # a cache that cannot be written only costs time next run
 
 
-def embedding_text(chunk: Chunk) -> str:
-    """What the embedder sees: the passage under its article title and section."""
+def embedding_text(chunk: Chunk, previous: Chunk | None = None) -> str:
+    """What the embedder sees: the passage under its article title and section. The sentences
+    it repeats from `previous` (the chunk before it, for context when read) are left out: they
+    were embedded with that chunk, and embedding them twice costs time, not recall."""
+    text = chunk.text
+    if previous is not None and previous.doc_id == chunk.doc_id and chunk.start < previous.end < chunk.end:
+        text = chunk.text[previous.end - chunk.start :].lstrip() or chunk.text
     heading = " - ".join(p for p in (chunk.title, chunk.section) if p)
-    return f"{heading}\n{chunk.text}" if heading else chunk.text
+    return f"{heading}\n{text}" if heading else text
+
+
+def embedding_texts(chunks: Sequence[Chunk]) -> list[str]:
+    """The embedding texts of one document's chunks, in order."""
+    return [embedding_text(c, chunks[i - 1] if i else None) for i, c in enumerate(chunks)]
 
 
 def _record_for(article: Article, doc_id: str, key: str, chunks: int) -> DocumentRecord:

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     ui_auth: str | None = Field(None, description="user:password for basic authentication.")
     prompts_dir: Path = Field(default_factory=_default_prompts_dir)
 
+    progress_interval: float = Field(
+        5.0, gt=0, le=3600, description="Seconds between progress lines of `brief ingest` when not on a terminal."
+    )
+
     # Ingest limits: what one input file may cost, checked before it is read
     ingest_max_file_mb: int = Field(50, ge=1, le=4096, description="Largest file read, in MB (MiB).")
     ingest_max_front_matter_kb: int = Field(64, ge=1, le=10240, description="Largest YAML front matter, in KB.")

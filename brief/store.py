@@ -374,6 +374,10 @@ class Store:
 
     # ----- lexical index ----------------------------------------------------------------------
 
+    def prepare_search(self) -> None:
+        """Bring every index derived from the store up to date (after an ingest)."""
+        self.lexical()
+
     def lexical(self, snapshot: RegistrySnapshot | None = None) -> LexicalIndex:
         """The BM25 index for the current ready documents, brought up to date when stale."""
         snapshot = snapshot or self.snapshot()

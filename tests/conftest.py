@@ -168,6 +168,9 @@ def run_cli(
         BRIEF_HOME=str(home),
         ORT_DISABLE_TELEMETRY="1",
         ANONYMIZED_TELEMETRY="False",
+        # A slow ingest on a busy machine would print progress lines among the lines these tests
+        # read; tests/test_ingest_progress.py sets its own interval to test them.
+        BRIEF_PROGRESS_INTERVAL="3600",
     )
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)

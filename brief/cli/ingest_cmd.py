@@ -14,6 +14,7 @@ from brief.cli.output import echo, progress_label
 from brief.errors import BriefError
 
 if TYPE_CHECKING:
+    from brief.ingest_progress import IngestProgress
     from brief.library import Library
     from brief.web.links import LinkOutcome
 
@@ -30,7 +31,7 @@ class NoFeedsListed(BriefError):
 @click.option("--feeds", "all_feeds", is_flag=True, help="Poll every feed listed in brief.toml (feeds = [...]).")
 @click.option("--prune", is_flag=True, help="Also remove documents whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
 def ingest(
     targets: tuple[str, ...], feed_urls: tuple[str, ...], all_feeds: bool, prune: bool, as_json: bool, quiet: bool
 ) -> None:
@@ -54,9 +55,11 @@ def ingest(
     failed = bool(bad_links)
     output: dict[str, Any] = {}
     if paths:
-        report, missing = _ingest_files(library, paths, prune, show=not (quiet or as_json) and sys.stderr.isatty())
+        report, missing = _ingest_files(library, paths, prune, show=not quiet)
         output.update(report.to_dict())
         if not as_json:
+            for warning in report.warnings:
+                echo(f"warning: {warning}", err=True)
             # A file of a type brief does not read is news (stdout); an entry that cannot be read
             # at all (a broken link, a FIFO) is a problem (stderr, and the exit code says so).
             for skipped in report.skipped:
@@ -101,28 +104,73 @@ def _listed_feeds(library: Library) -> list[str]:
 
 
 def _ingest_files(library: Library, paths: list[Path], prune: bool, show: bool) -> tuple[Any, list[Path]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     missing = [p for p in paths if not p.exists() and not p.is_symlink()]
     for path in missing:
         echo(f"error: {path}: no such file or folder", err=True)
     targets = [p for p in paths if p not in missing]
-    with Progress(
-        TextColumn("ingesting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        disable=not show,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
+    if not show:
+        return library.ingest(targets, prune=prune), missing
+    if sys.stderr.isatty():
+        with _ProgressBar() as bar:
+            return library.ingest(targets, prune=prune, progress=bar.update), missing
+    # Not a terminal (a log, a pipe, CI): a line every few seconds, so long work is never silent.
+    lines = _ProgressLines(library.settings.progress_interval)
+    return library.ingest(targets, prune=prune, progress=lines.update), missing
 
-        def progress(done: int, total: int, current: str) -> None:
-            bar.update(task, completed=done, total=total, description=progress_label(current))
 
-        report = library.ingest(targets, prune=prune, progress=progress)
-    return report, missing
+class _ProgressBar:
+    """A bar on the terminal: share of the input read, articles, chunks, pace, time left, file."""
+
+    def __enter__(self) -> _ProgressBar:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+        self._bar = Progress(
+            TextColumn("ingesting"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._bar.__enter__()
+        self._task = self._bar.add_task("", total=1.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(*exc)
+
+    def update(self, progress: IngestProgress) -> None:
+        from brief.ingest_progress import format_duration
+
+        eta = progress.eta_seconds
+        parts = [
+            f"{progress.documents_read} articles",
+            f"{progress.chunks_written} chunks",
+            f"{progress.chunks_per_second:.0f} chunks/s",
+        ]
+        if eta is not None:
+            parts.append(f"{format_duration(eta)} left")
+        if progress.current:
+            parts.append(progress_label(progress.current))
+        self._bar.update(self._task, completed=progress.fraction, description=" · ".join(parts))
+
+
+class _ProgressLines:
+    """One progress line on stderr at most every `interval` seconds."""
+
+    def __init__(self, interval: float) -> None:
+        import time
+
+        self.interval = interval
+        self._clock = time.monotonic
+        self._next = self._clock() + interval
+
+    def update(self, progress: IngestProgress) -> None:
+        if progress.finished or self._clock() < self._next:
+            return
+        self._next = self._clock() + self.interval
+        echo(progress.line(), err=True)
 
 
 def _print_links(outcomes: list[LinkOutcome]) -> None:

@@ -29,7 +29,8 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from brief.backends import configured_backends  # noqa: E402
-from brief.errors import BriefError
+from brief.errors import BriefError  # noqa: E402
+from brief.ingest_progress import IngestProgress  # noqa: E402
 from brief.library import Library, UnknownDocument  # noqa: E402
 from brief.prompts import one_line  # noqa: E402
 from brief.retrieve import FilterError, SearchFilters, resolve_filters  # noqa: E402
@@ -336,10 +337,11 @@ class BriefApp:
         if not files:
             return [["", "no files chosen", 0, ""]], *self.library_views()
         stored = [self._store_upload(Path(temp)) for temp in files]
-        total = len(stored)
 
-        def report(done: int, _total: int, current: str) -> None:
-            progress(done / max(total, 1), desc=f"ingesting {Path(current).name}" if current else "indexing")
+        def report(state: IngestProgress) -> None:
+            done = f"{state.documents_read} articles read, {state.chunks_written} chunks stored"
+            where = f"{Path(state.current).name}: " if state.current else ""
+            progress(state.fraction, desc=f"ingesting {where}{done}"[:160])
 
         result = self.library.ingest(stored, progress=report)
         rows = [

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from brief.ingest.chunking import ChunkingOptions
-from brief.ingest.loaders import LoadResult
 from brief.ingest.metadata import domain_of
 from brief.ingestion import Ingestor, path_key
+from brief.types import Article
 from brief.web.feeds import FeedEntry, FeedError, FeedState, now_iso, parse_feed
 from brief.web.fetch import (
     FEED_TYPES,
@@ -122,15 +122,13 @@ class _OriginIngestor(Ingestor):
         super().__init__(library.store, library.embedder, options)
         self.origins = origins
 
-    def _load(self, path: Path, data: bytes) -> LoadResult:
-        loaded = super()._load(path, data)
+    def _adjusted(self, path: Path, article: Article) -> Article:
         origin = self.origins.get(path_key(path), "")
-        for article in loaded.articles:
-            # The page's own canonical address wins; the fetched address stands in without one.
-            article.url = (normalize_url(article.url, base=origin) if article.url else "") or origin
-            if not article.source and origin:
-                article.source = domain_of(origin)
-        return loaded
+        # The page's own canonical address wins; the fetched address stands in without one.
+        article.url = (normalize_url(article.url, base=origin) if article.url else "") or origin
+        if not article.source and origin:
+            article.source = domain_of(origin)
+        return article
 
 
 class LinkIngestor:
