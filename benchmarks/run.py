@@ -625,6 +625,8 @@ class Plan:
     answer_size: int
     server_size: int  # 0: no server
     server_limit_chunks: int  # 0: the whole store of that size
+    real: Path | None = None  # a development-set folder for the real-corpus lines
+    real_before: str | None = None  # and an older commit measured on it in the same run
 
 
 def fmt_size(n: int) -> str:
@@ -1055,6 +1057,8 @@ class Bench:
             self.queries()
         if "cli" in self.plan.only:
             self.cli_startup()
+        if self.plan.real is not None:
+            self.real_corpus()
         d["loadavg_end"] = list(os.getloadavg())
         d["seconds_total"] = time.perf_counter() - started
         d["peak_rss_mb"] = {
@@ -1083,6 +1087,17 @@ class Bench:
             passed = None if "imports" in line else "PASS" in line
             self.results.add(name.strip(), value.strip().removesuffix("PASS").removesuffix("MISS").strip(), "", passed)
 
+    def real_corpus(self) -> None:
+        """Ingest, memory, first retrieval and status on a real news corpus (real_corpus.py)."""
+        import real_corpus
+
+        work = self.root / "real"
+        work.mkdir()
+        measured = real_corpus.run(self.plan.real, 378, self.plan.real_before, work)  # type: ignore[arg-type]
+        self.results.data["real_corpus"] = measured
+        for what, value, target, passed in real_corpus.lines(measured):
+            self.results.add(what, value, target, passed)
+
     def close(self) -> None:
         self.children.kill_all()
         self.server.stop()
@@ -1101,6 +1116,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
     parser.add_argument("--no-server", action="store_true", help="skip the chroma run server")
     parser.add_argument("--only", help="run some benchmarks: any of ingest,embed,query,cli (default: all)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (for debugging)")
+    parser.add_argument("--real", type=Path, help="a development-set folder: add the real-corpus lines")
+    parser.add_argument("--real-before", help="with --real: also measure this git ref on the real corpus")
     args = parser.parse_args(argv)
     quick = args.quick
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1000] if quick else [1000, 10000, 100000])
@@ -1121,6 +1138,8 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Plan]:
         answer_size=answer_size,
         server_size=server_size,
         server_limit_chunks=300 if quick else 0,
+        real=args.real.resolve() if args.real else None,
+        real_before=args.real_before,
     )
     return args, plan
 

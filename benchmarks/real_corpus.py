@@ -1,0 +1,221 @@
+"""Ingest and first-query figures on a real news corpus (a development-set folder), with the
+peak memory of a small slice of the same corpus measured in the same run.
+
+    python benchmarks/real_corpus.py DEV [--first 378] [--before REF] [--json OUT]
+    python benchmarks/run.py --real DEV          # the same lines inside the main table
+
+DEV is a folder made by ../shared/tools/newsqa_dev.py (DEV/corpus/articles.jsonl, DEV/dev.yaml).
+Its texts carry no licence: keep DEV outside the repository. For each tree (this checkout, and
+with --before an older commit exported by `git archive`), every step runs in a fresh child
+process with its own BRIEF_HOME under a temporary folder:
+
+1. `brief ingest` of the first N articles (default 378) and of the whole corpus: wall time,
+   CPU seconds, chunks, chunks/s and peak RSS (the child's ru_maxrss), and the ratio of the
+   two peaks (memory that grows with the corpus shows here);
+2. a fresh process over the whole store: the first retrieval (`searcher.search`, k=6, after the
+   model is loaded) and the median of the next ten, on the development set's questions;
+3. `brief status`, wall time of a fresh process (median of three).
+
+Nothing here asserts; targets print PASS or MISS.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import textwrap  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+FIRST_RETRIEVAL_TARGET_MS = 150.0
+STATUS_TARGET_S = 0.5
+INGEST_TARGET_S = 8 * 60.0  # the 4,295-article Jan-Jun 2023 set on 2 cores
+MEMORY_RATIO_TARGET = 1.2
+
+_INGEST_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from pathlib import Path
+    from brief.library import Library
+    started, cpu = time.perf_counter(), time.process_time()
+    report = Library().ingest([Path(sys.argv[1])])
+    print(json.dumps({
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "chunks": report.chunks_written,
+        "documents": sum(len(f.doc_ids) for f in report.files),
+        "errors": len(report.errors),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+    """
+)
+
+_QUERY_CHILD = textwrap.dedent(
+    """
+    import json, statistics, sys, time
+    from brief.library import Library
+    questions = json.loads(sys.argv[1])
+    started = time.perf_counter()
+    library = Library()
+    library.embedder.encode(["warm up the model"])  # model load is not retrieval
+    ready = time.perf_counter() - started
+    timings = []
+    for question in questions:
+        t = time.perf_counter()
+        library.searcher.search(question, 6)
+        timings.append((time.perf_counter() - t) * 1000)
+    print(json.dumps({"model_ready_s": ready, "first_ms": timings[0], "warm_ms": statistics.median(timings[1:])}))
+    """
+)
+
+
+def child(tree: Path, script: str, args: list[str], home: Path, cwd: Path) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
+    env.update(BRIEF_HOME=str(home), PYTHONPATH=str(tree), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"child failed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def status_seconds(tree: Path, home: Path, cwd: Path, runs: int = 3) -> float:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
+    env.update(BRIEF_HOME=str(home), PYTHONPATH=str(tree), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "brief.cli", "status"], cwd=cwd, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def first_articles(corpus: Path, count: int, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with corpus.open("rb") as source, target.open("wb") as out:
+        for number, line in enumerate(source):
+            if number >= count:
+                break
+            out.write(line)
+    return target
+
+
+def questions(dev: Path, count: int = 11) -> list[str]:
+    import yaml
+
+    items = yaml.safe_load((dev / "dev.yaml").read_text(encoding="utf-8")) or []
+    return [q["question"] for q in items if q.get("answerable")][:count]
+
+
+def measure_tree(tree: Path, label: str, dev: Path, first: int, work: Path) -> dict[str, Any]:
+    corpus = dev / "corpus" / "articles.jsonl"
+    out: dict[str, Any] = {"label": label}
+    small = first_articles(corpus, first, work / "slice" / "articles.jsonl")
+    log(f"[{label}] ingest of the first {first} articles")
+    out["slice"] = child(tree, _INGEST_CHILD, [str(small)], work / f"{label}-slice-home", work)
+    log(f"[{label}] ingest of the whole corpus ({corpus.stat().st_size / 1e6:.0f} MB)")
+    home = work / f"{label}-home"
+    out["full"] = child(tree, _INGEST_CHILD, [str(corpus)], home, work)
+    out["memory_ratio"] = out["full"]["peak_rss_mb"] / out["slice"]["peak_rss_mb"]
+    log(f"[{label}] first retrieval in a fresh process")
+    out["query"] = child(tree, _QUERY_CHILD, [json.dumps(questions(dev))], home, work)
+    out["status_s"] = status_seconds(tree, home, work)
+    return out
+
+
+def lines(results: list[dict[str, Any]]) -> list[tuple[str, str, str, bool | None]]:
+    """(what, value, target, passed) rows: each tree's figures, targets judged on this checkout's."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    for r in results:
+        now = r["label"] == "now"
+        full, part, query = r["full"], r["slice"], r["query"]
+        rows.append(
+            (
+                f"real corpus ingest [{r['label']}]",
+                f"{full['seconds']:.0f} s wall, {full['cpu_seconds']:.0f} s CPU, {full['chunks']} chunks, "
+                f"{full['chunks'] / full['seconds']:.1f} chunks/s",
+                f"<= {INGEST_TARGET_S / 60:.0f} min",
+                full["seconds"] <= INGEST_TARGET_S if now else None,
+            )
+        )
+        rows.append(
+            (
+                f"real corpus peak memory [{r['label']}]",
+                f"{full['peak_rss_mb']:.0f} MB whole vs {part['peak_rss_mb']:.0f} MB first slice "
+                f"({part['chunks']} chunks): {r['memory_ratio']:.2f}x",
+                f"<= {MEMORY_RATIO_TARGET}x",
+                r["memory_ratio"] <= MEMORY_RATIO_TARGET if now else None,
+            )
+        )
+        rows.append(
+            (
+                f"real corpus first retrieval [{r['label']}]",
+                f"{query['first_ms']:.0f} ms first, {query['warm_ms']:.0f} ms warm (fresh process, k=6)",
+                f"< {FIRST_RETRIEVAL_TARGET_MS:.0f} ms",
+                query["first_ms"] < FIRST_RETRIEVAL_TARGET_MS if now else None,
+            )
+        )
+        rows.append(
+            (
+                f"real corpus brief status [{r['label']}]",
+                f"{r['status_s']:.2f} s",
+                f"< {STATUS_TARGET_S} s",
+                r["status_s"] < STATUS_TARGET_S if now else None,
+            )
+        )
+    return rows
+
+
+def before_tree(ref: str, target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def run(dev: Path, first: int, before: str | None, work: Path) -> list[dict[str, Any]]:
+    trees = [(REPO, "now")]
+    if before:
+        trees.append((before_tree(before, work / "before-tree"), f"before {before}"))
+    return [measure_tree(tree, label, dev, first, work) for tree, label in trees]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dev", type=Path, help="a development-set folder (corpus/articles.jsonl, dev.yaml)")
+    parser.add_argument("--first", type=int, default=378, help="articles in the slice whose peak memory is compared")
+    parser.add_argument("--before", help="also measure this git ref (exported with git archive)")
+    parser.add_argument("--json", type=Path, help="write every figure as JSON")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="brief-real-"))
+    try:
+        results = run(args.dev.resolve(), args.first, args.before, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for what, value, target, passed in lines(results):
+        verdict = "" if passed is None else ("PASS" if passed else "MISS")
+        print(f"{what:45} {value:90} {target:12} {verdict}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
