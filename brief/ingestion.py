@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "document_id", "path_key"]
 
-# Chunks per group sent to be embedded and written: small enough that the first articles are
-# searchable within seconds and memory stays flat, large enough that the store's per-write
-# cost is spread thin.
+# Chunks per group sent to be embedded and written (setting ingest_group_chunks): small enough
+# that the first articles are searchable within seconds and memory stays flat, large enough
+# that the store's per-write cost is spread thin.
 EMBED_GROUP_CHUNKS = 256
 
 

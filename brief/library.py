@@ -163,7 +163,7 @@ class Library:
             max_tokens=self.settings.chunk_max_tokens,
             overlap_sentences=self.settings.chunk_overlap_sentences,
         )
-        ingestor = Ingestor(self.store, self.embedder, options)
+        ingestor = Ingestor(self.store, self.embedder, options, self.settings.ingest_group_chunks)
         return ingestor.run([Path(p) for p in paths], prune=prune, progress=progress)
 
     def documents(self) -> list[DocumentRecord]:

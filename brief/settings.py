@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     ui_auth: str | None = Field(None, description="user:password for basic authentication.")
     prompts_dir: Path = Field(default_factory=_default_prompts_dir)
 
+    ingest_group_chunks: int = Field(
+        256, ge=1, le=100_000, description="Chunks embedded and written together; each group is searchable at once."
+    )
     progress_interval: float = Field(
         5.0, gt=0, le=3600, description="Seconds between progress lines of `brief ingest` when not on a terminal."
     )

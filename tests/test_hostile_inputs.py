@@ -42,6 +42,7 @@ def cli_limited(*args: str, home: Path, cwd: Path, memory_bytes: int) -> subproc
     """`brief ARGS` in a child process with a capped address space."""
     code = f"import sys; sys.argv = ['brief', *{list(args)!r}]; from brief.cli import main; main()"
     env = dict(os.environ, BRIEF_HOME=str(home), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
+    env["BRIEF_PROGRESS_INTERVAL"] = "3600"  # no progress lines among the lines these tests read
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))

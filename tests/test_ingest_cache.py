@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import SEED, make_library
 
-import brief.ingestion as ingestion
+import brief.ingest.loaders as loaders
 
 
 @pytest.fixture
@@ -25,10 +25,10 @@ def library(settings_factory, embedder, tmp_path: Path):
 def test_unchanged_file_is_not_parsed_again(library, monkeypatch) -> None:
     lib, folder = library
 
-    def refuse(path: Path):  # any parse now would mean the shortcut did not work
-        raise AssertionError(f"parsed {path} although its bytes did not change")
+    def refuse(source: loaders.SourceFile):  # any parse now would mean the shortcut did not work
+        raise AssertionError(f"parsed {source.path} although its bytes did not change")
 
-    monkeypatch.setattr(ingestion, "load_file", refuse)
+    monkeypatch.setattr(loaders.SourceFile, "items", refuse)
     again = lib.ingest([folder])
     assert again.count("unchanged") == 1 and again.chunks_written == 0
     assert again.files[0].doc_ids == [d.doc_id for d in lib.documents()]

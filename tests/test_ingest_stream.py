@@ -98,7 +98,10 @@ def test_a_bad_date_is_stored_empty_with_a_warning_line(tmp_path: Path) -> None:
 def test_each_written_group_is_searchable_before_the_file_ends(settings_factory, embedder, tmp_path) -> None:
     records = [_record(n) for n in range(120)]
     path = _write_jsonl(tmp_path / "export" / "archive.jsonl", records)
-    library = make_library(settings_factory(chunk_target_tokens=40, chunk_max_tokens=60), embedder)
+    # Groups of 8 chunks: the reader gets a few groups ahead of the writer, then waits for it,
+    # while the file is still being read.
+    settings = settings_factory(chunk_target_tokens=40, chunk_max_tokens=60, ingest_group_chunks=8)
+    library = make_library(settings, embedder)
     seen: list[IngestProgress] = []
     found_early: list[str] = []
 
