@@ -123,10 +123,11 @@ class LlamaServer:
             return self
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stop serving and free the model; returns within about ``timeout`` seconds (default
-        ``stop_timeout``) even when llama.cpp cannot be stopped. Safe to call any number of times."""
+        """Stop serving and free the model. Returns within about ``timeout`` seconds (default
+        ``stop_timeout``; plus up to 10 s to see the port released) even when llama.cpp cannot be
+        stopped. Safe to call any number of times."""
         with self._lock:
-            self._stop_locked(self.stop_timeout if timeout is None else timeout)
+            self._stop_locked(timeout)
 
     def _stop_locked(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (self.stop_timeout if timeout is None else timeout)
@@ -141,7 +142,7 @@ class LlamaServer:
         # The loop runs, so ~Server (run by dropping this, the only reference) ends it, stops
         # the HTTP listener and joins its threads promptly.
         del server
-        if not _port_released(address, min(deadline, time.monotonic() + _PORT_RELEASE_TIMEOUT)):
+        if not _port_released(address, time.monotonic() + _PORT_RELEASE_TIMEOUT):
             _log.warning("the local model server at %s still accepts connections after it was stopped", address)
 
     def __enter__(self) -> LlamaServer:
