@@ -52,7 +52,7 @@ MAX_LINKS = 50  # links in one "Add a link" request
 
 
 def _filters(
-    sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None, as_of: str = ""
+    sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None, as_of: str | None = ""
 ) -> SearchFilters:
     """The filter inputs as the CLI's --source/--since/--until/--doc/--as-of would give them."""
     return SearchFilters(
@@ -161,7 +161,7 @@ class BriefApp:
         since: str,
         until: str,
         doc_ids: list[str],
-        as_of: str = "",
+        as_of: str | None = None,  # None: optional for API clients written before the field existed
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one answer into the chat; the verified, cited answer replaces the draft."""
         question = (message or "").strip()
@@ -207,7 +207,7 @@ class BriefApp:
         resolved = resolve_filters(filters, docs)
         return sum(1 for d in docs.values() if resolved.admits(d)), len(docs)
 
-    def chips(self, sources: list[str], since: str, until: str, doc_ids: list[str], as_of: str = "") -> str:
+    def chips(self, sources: list[str], since: str, until: str, doc_ids: list[str], as_of: str | None = None) -> str:
         """The active filters as chips, with how many documents they leave."""
         filters = _filters(sources, since, until, doc_ids, as_of)
         titles = {d.doc_id: d.title for d in self.library.documents()}
@@ -291,7 +291,7 @@ class BriefApp:
         since: str,
         until: str,
         doc_ids: list[str],
-        as_of: str = "",
+        as_of: str | None = None,  # None: optional for API clients written before the field existed
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects progress this way
     ) -> tuple[Any, ...]:
         from brief.export import to_html, to_markdown, write_brief
