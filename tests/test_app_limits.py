@@ -150,7 +150,7 @@ def test_a_huge_question_is_refused_and_never_echoed(capped_app: Any) -> None:
         (chat,) = [d["id"] for d in config["dependencies"] if d.get("api_name") == "chat"]
 
         def join(question: str) -> httpx.Response:
-            data = [question, [], [], "extractive", [], "", "", []]  # message, chat, history, backend, filters
+            data = [question, [], [], "extractive", [], "", "", [], ""]  # message, chat, history, backend, filters
             body = {"data": data, "fn_index": chat, "trigger_id": None, "session_hash": uuid4().hex[:10]}
             return client.post(
                 f"{capped_app.url}gradio_api/queue/join",

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -122,3 +127,114 @@ def test_shared_server_is_started_once() -> None:
         assert again is not first and again.running
     finally:
         again.stop()
+
+
+# -- a stop that cannot finish returns within its deadline (pure logic: a fake native server) --
+
+
+class _FakeNativeServer:
+    """Stands in for xllamacpp.Server: its teardown (run when the last reference goes) blocks
+    until released, as llama.cpp's does when its task loop never started."""
+
+    def __init__(self, release: threading.Event, close_port: Callable[[], None] = lambda: None) -> None:
+        self.release = release
+        self.close_port = close_port
+        self.torn_down = threading.Event()
+
+    def __del__(self) -> None:
+        self.release.wait(120)
+        self.close_port()
+        self.torn_down.set()
+
+
+class _LoopEndpoint(BaseHTTPRequestHandler):
+    """/slots answers only once ``loop_running`` is set; until then it holds the request, as
+    llama.cpp's queue holds a task before its loop starts."""
+
+    loop_running = threading.Event()
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server hook name
+        if self.path == "/slots" and self.loop_running.wait(120):
+            body = b"[]"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@dataclass
+class _Endpoint:
+    address: str
+    loop_running: threading.Event
+    close: Callable[[], None]
+
+
+@pytest.fixture
+def loop_endpoint() -> Iterator[_Endpoint]:
+    running = threading.Event()
+    handler = type("Handler", (_LoopEndpoint,), {"loop_running": running})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    closed = threading.Event()
+
+    def close() -> None:
+        if not closed.is_set():
+            closed.set()
+            running.set()  # let held requests finish
+            httpd.shutdown()
+            httpd.server_close()
+
+    try:
+        yield _Endpoint(f"http://127.0.0.1:{httpd.server_address[1]}", running, close)
+    finally:
+        close()
+
+
+def _pretend_started(server: LlamaServer, native: object, address: str) -> None:
+    server._server, server._address = native, address
+
+
+def test_stop_returns_within_its_deadline_when_teardown_would_hang(
+    loop_endpoint: _Endpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    release = threading.Event()
+    server = LlamaServer(MODEL)
+    server.stop_timeout = 2.0
+    native = _FakeNativeServer(release)
+    torn_down = native.torn_down
+    _pretend_started(server, native, loop_endpoint.address)
+    del native  # the LlamaServer holds the only reference, as it does for the real one
+    try:
+        began = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="brief.generate.llama_server"):
+            server.stop()
+        elapsed = time.monotonic() - began
+        # The deadline is 2 s; the margin is for a machine with both cores busy. Without the
+        # fix the teardown blocks until `release` (120 s).
+        assert elapsed < 60, f"stop took {elapsed:.1f}s"
+        assert not server.running and not torn_down.is_set()
+        assert "did not answer within its stop deadline" in caplog.text
+        with pytest.raises(LocalServerError):
+            _ = server.base_url
+    finally:
+        release.set()  # the abandoned fake is never torn down; nothing is left waiting
+
+
+def test_stop_tears_down_once_the_task_loop_answers(loop_endpoint: _Endpoint, caplog: pytest.LogCaptureFixture) -> None:
+    loop_endpoint.loop_running.set()
+    release = threading.Event()
+    release.set()  # this teardown finishes at once and closes the port, as ~Server does
+    server = LlamaServer(MODEL)
+    server.stop_timeout = 120.0
+    native = _FakeNativeServer(release, loop_endpoint.close)
+    torn_down = native.torn_down
+    _pretend_started(server, native, loop_endpoint.address)
+    del native  # the LlamaServer holds the only reference, as it does for the real one
+    with caplog.at_level(logging.WARNING, logger="brief.generate.llama_server"):
+        server.stop()
+    assert torn_down.is_set() and not server.running
+    assert caplog.text == ""  # torn down and the port released: nothing to warn about

