@@ -165,7 +165,7 @@ def test_a_huge_question_is_refused_and_never_echoed(capped_app: Any) -> None:
 
     # A question over the character cap (but a small request): a clear refusal in the chat,
     # and the question is not sent back (not even into the textbox).
-    client = Client(capped_app.url, verbose=False)
+    client = Client(capped_app.url, verbose=False, httpx_kwargs={"timeout": DEADLINE})
     long_question = "What ended the strike at Port Calloway?" * 250  # 9,750 characters
     messages, sources, textbox = client.predict(long_question, [], "extractive", [], "", "", [], api_name="/chat")
     shown = json.dumps(messages)
@@ -215,7 +215,7 @@ def test_a_hanging_model_does_not_starve_extractive_answers(library_home: Path, 
     question = "How long did the Port Calloway strike last?"
     try:
         with running_app(library, free_port()) as app:
-            client = Client(app.url, verbose=False)
+            client = Client(app.url, verbose=False, httpx_kwargs={"timeout": DEADLINE})
             # As many model chats as the app had workers before this limit (8): all would hang.
             stuck = [client.submit(question, [], "openai", [], "", "", [], api_name="/chat") for _ in range(8)]
             _wait_for(lambda: model.waiting >= 2, "the model to receive requests")

@@ -190,7 +190,8 @@ def test_questions_during_an_ingest(settings_factory, embedder, tmp_path: Path) 
     report_box: dict[str, Any] = {}
     try:
         url = f"http://127.0.0.1:{port}/"
-        clients = [Client(url, verbose=False, download_files=False) for _ in range(4)]
+        # A generous read deadline: on a busy machine a request waits behind the ingest's embedding.
+        clients = [Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 600}) for _ in range(4)]
         endpoint = chat_endpoint(clients[0])
         start = threading.Barrier(9)
 
