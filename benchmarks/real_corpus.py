@@ -1,7 +1,7 @@
 """Ingest and first-query figures on a real news corpus (a development-set folder), with the
 peak memory of a small slice of the same corpus measured in the same run.
 
-    python benchmarks/real_corpus.py DEV [--first 378] [--before REF] [--json OUT]
+    python benchmarks/real_corpus.py DEV [--first 378] [--before REF] [--json OUT] [--keep-home DIR]
     python benchmarks/run.py --real DEV          # the same lines inside the main table
 
 DEV is a folder made by ../shared/tools/newsqa_dev.py (DEV/corpus/articles.jsonl, DEV/dev.yaml).
@@ -81,9 +81,18 @@ _QUERY_CHILD = textwrap.dedent(
 )
 
 
-def child(tree: Path, script: str, args: list[str], home: Path, cwd: Path) -> dict[str, Any]:
+def _env(tree: Path, home: Path, collection: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
     env.update(BRIEF_HOME=str(home), PYTHONPATH=str(tree), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
+    if collection:
+        env["BRIEF_COLLECTION"] = collection
+    return env
+
+
+def child(
+    tree: Path, script: str, args: list[str], home: Path, cwd: Path, collection: str | None = None
+) -> dict[str, Any]:
+    env = _env(tree, home, collection)
     done = subprocess.run(
         [sys.executable, "-c", script, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
@@ -92,9 +101,8 @@ def child(tree: Path, script: str, args: list[str], home: Path, cwd: Path) -> di
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def status_seconds(tree: Path, home: Path, cwd: Path, runs: int = 3) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
-    env.update(BRIEF_HOME=str(home), PYTHONPATH=str(tree), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
+def status_seconds(tree: Path, home: Path, cwd: Path, collection: str | None = None, runs: int = 3) -> float:
+    env = _env(tree, home, collection)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -120,19 +128,31 @@ def questions(dev: Path, count: int = 11) -> list[str]:
     return [q["question"] for q in items if q.get("answerable")][:count]
 
 
-def measure_tree(tree: Path, label: str, dev: Path, first: int, work: Path) -> dict[str, Any]:
+def eval_home(dev: Path, base: Path) -> tuple[Path, str]:
+    """Where `brief eval` (and benchmarks/newsqa.py with --home BASE) keeps the store of DEV's corpus:
+    putting the whole-corpus store there lets the quality run reuse it instead of embedding again."""
+    import hashlib
+
+    from brief.settings import Settings
+
+    corpus = (dev / "corpus").resolve()
+    key = hashlib.sha1(f"{corpus}|{Settings(home=base).embedder_name()}".encode()).hexdigest()[:10]
+    return base / "eval" / key, "eval"
+
+
+def measure_tree(tree: Path, label: str, dev: Path, first: int, work: Path, keep: Path | None = None) -> dict[str, Any]:
     corpus = dev / "corpus" / "articles.jsonl"
     out: dict[str, Any] = {"label": label}
     small = first_articles(corpus, first, work / "slice" / "articles.jsonl")
     log(f"[{label}] ingest of the first {first} articles")
     out["slice"] = child(tree, _INGEST_CHILD, [str(small)], work / f"{label}-slice-home", work)
     log(f"[{label}] ingest of the whole corpus ({corpus.stat().st_size / 1e6:.0f} MB)")
-    home = work / f"{label}-home"
-    out["full"] = child(tree, _INGEST_CHILD, [str(corpus)], home, work)
+    home, collection = eval_home(dev, keep) if keep and label == "now" else (work / f"{label}-home", None)
+    out["full"] = child(tree, _INGEST_CHILD, [str(dev / "corpus")], home, work, collection)
     out["memory_ratio"] = out["full"]["peak_rss_mb"] / out["slice"]["peak_rss_mb"]
     log(f"[{label}] first retrieval in a fresh process")
-    out["query"] = child(tree, _QUERY_CHILD, [json.dumps(questions(dev))], home, work)
-    out["status_s"] = status_seconds(tree, home, work)
+    out["query"] = child(tree, _QUERY_CHILD, [json.dumps(questions(dev))], home, work, collection)
+    out["status_s"] = status_seconds(tree, home, work, collection)
     return out
 
 
@@ -186,11 +206,11 @@ def before_tree(ref: str, target: Path) -> Path:
     return target
 
 
-def run(dev: Path, first: int, before: str | None, work: Path) -> list[dict[str, Any]]:
+def run(dev: Path, first: int, before: str | None, work: Path, keep: Path | None = None) -> list[dict[str, Any]]:
     trees = [(REPO, "now")]
     if before:
         trees.append((before_tree(before, work / "before-tree"), f"before {before}"))
-    return [measure_tree(tree, label, dev, first, work) for tree, label in trees]
+    return [measure_tree(tree, label, dev, first, work, keep) for tree, label in trees]
 
 
 def log(message: str) -> None:
@@ -203,10 +223,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first", type=int, default=378, help="articles in the slice whose peak memory is compared")
     parser.add_argument("--before", help="also measure this git ref (exported with git archive)")
     parser.add_argument("--json", type=Path, help="write every figure as JSON")
+    parser.add_argument(
+        "--keep-home",
+        type=Path,
+        help="keep the whole-corpus store where `benchmarks/newsqa.py DEV --home DIR` looks for it",
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="brief-real-"))
     try:
-        results = run(args.dev.resolve(), args.first, args.before, work)
+        results = run(
+            args.dev.resolve(), args.first, args.before, work, args.keep_home.resolve() if args.keep_home else None
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for what, value, target, passed in lines(results):
