@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--features", type=Path, help="feature cache (default HOME/answer-features-kK.npz)")
     parser.add_argument("--refresh", action="store_true", help="recompute the features even if cached")
     parser.add_argument("--no-veto", action="store_true", help="curve without the answerer's figure veto")
+    parser.add_argument("--note", default="", help="added to the provenance (how DEV was cut, what is held out)")
     args = parser.parse_args()
     home = (args.home or args.dev / "home").resolve()
     os.environ["BRIEF_HOME"] = str(home)
@@ -98,7 +99,7 @@ def main() -> None:
         BRIEF_WEIGHTS,
         FEATURES,
         SentencePool,
-        has_wanted,
+        answer_eligible,
         question_figures,
         question_wants,
     )
@@ -121,12 +122,10 @@ def main() -> None:
             if not len(pool):
                 continue
             rows.append(pool.features(item.question))
-            # As the answerer does: a question asking for a figure or a date is answered only
-            # by a sentence holding one; a figure of the question found in no passage vetoes one.
-            wants = question_wants(item.question)
-            eligible.append(
-                np.array([has_wanted(c.text, wants) if {"number", "date"} & wants else True for c in pool.candidates])
-            )
+            # As the answerer does: a question in the text answers nothing, a question asking for
+            # a figure or a date is answered only by a sentence holding one; a figure of the
+            # question found in no passage vetoes one.
+            eligible.append(answer_eligible(pool, question_wants(item.question)))
             vetoed.append(pool.lacks(question_figures(item.question)))
             phrasings = [p for fact in item.facts for p in fact] if item.answerable else []
             labels.append(np.array([any(fact_found(p, c.text) for p in phrasings) for c in pool.candidates], float))
@@ -168,7 +167,7 @@ def main() -> None:
             f"fitted by benchmarks/fit_answer.py on {datetime.date.today().isoformat()} from {args.dev.name}/dev.yaml "
             f"({int(answerable.sum())} answerable, {int((~answerable).sum())} unanswerable RealTime QA questions, "
             f"{len(y)} candidate sentences of the top {args.k} passages); cut-off: the lowest threshold with "
-            f"unanswerable answered <= {args.max_answered}"
+            f"unanswerable answered <= {args.max_answered}" + (f"; {args.note}" if args.note else "")
         ),
         "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, weights, strict=True)},
         "bias": round(bias, 4),

@@ -115,9 +115,11 @@ WANTS_NUMBER = re.compile(
 )
 WANTS_CAUSE = re.compile(r"\bwhy\b|\breasons?\b|\bcauses?\b|\bhow (?:might|could|would|will)\b")
 WANTS_NAME = re.compile(r"\bwho\b|\bwhom\b|\bwhich\b|\bwhat (?:is|was) the name\b|\bname(?:d)?\b")
-# A sentence that goes on about what the one before it introduced: "The show, X, ...", "It ...".
+# A sentence that goes on about what the one before it introduced: "The show, X, ...", "The
+# two-time champion, who ...", "It ...", "Their ...".
 BACK_REFERENCE = re.compile(
-    r"^[\"“‘']?(?:(?:The|This|That|These|Those) \w+(?: \w+)?,|(?:It|He|She|They|Its|His|Her|Their)\b)"
+    r"^[\"“‘']?(?:(?:The|This|That|These|Those)\s+[^\s,.;:!?]+(?:\s+[^\s,.;:!?]+){0,2},"
+    r"|(?:It|He|She|They|Its|His|Her|Their|Theirs|Them)\b)"
 )
 # "Which show...?", "What company...?": the noun the answer must name.
 ASKED_THING = re.compile(r"\b(?:which|what|whose)\s+(?:\w+\s+){0,2}?(?P<thing>[a-z]+)\b")

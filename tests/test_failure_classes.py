@@ -22,7 +22,7 @@ CORPUS = Path(__file__).resolve().parent / "fixtures" / "failure_classes"
 def library(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("failure-classes") / "home"
     lib = isolated_library(home, embedder, [CORPUS], backend="extractive")
-    assert len(lib.documents()) == 6
+    assert len(lib.documents()) == 9
     yield lib
 
 
@@ -87,6 +87,40 @@ def test_latest_prefers_the_newest_article_of_a_recurring_story(library: Any) ->
         "What is the latest on the Kestrel Airlines pilots' strike?", 6, SearchFilters(as_of="2025-03-12")
     ).passages
     assert passages[0].chunk.title == "Kestrel Airlines Strike Ends With New Pay Deal"
+
+
+def test_a_question_in_the_text_is_not_the_answer(library: Any) -> None:
+    # The article opens by asking what the reader asks; the sentence after it answers.
+    answer = library.ask("Which crew won the Harbour Cup?")
+    assert not answer.declined
+    assert "Saltmere Rovers" in answer.answer
+    assert all(not s.text.rstrip().endswith("?") for s in answer.sentences)
+
+
+def test_a_sentence_that_refers_back_brings_the_name_before_it(library: Any) -> None:
+    # "The former principal cellist, who ..." answers "who will succeed ...?" only with the
+    # sentence before it, which names her.
+    answer = library.ask("Who will succeed Pavel Lind as conductor of the Northbridge Philharmonic?")
+    assert not answer.declined
+    first, second = answer.sentences[:2]
+    assert first.text == "Noor Halvorsen is trading her bow for a baton."
+    assert second.text.startswith("The former principal cellist, who")
+    assert first.supported and first.citations == second.citations == [1]
+
+
+def test_a_figure_of_the_statement_before_the_question_vetoes_nothing(library: Any) -> None:
+    # "35 years" sets the scene; no passage needs to hold it for the question to be answered.
+    answer = library.ask("Calder Freight has run ships for 35 years. How much did its shares fall after the fine?")
+    assert not answer.declined
+    assert "6 percent" in answer.answer
+
+
+def test_a_sentence_that_refers_back_is_read_with_the_words_before_it(library: Any) -> None:
+    # "Their licences are withdrawn" is about the operators the sentence before names.
+    answer = library.ask("What happens to the suspended tug operators?")
+    assert not answer.declined
+    (stating,) = [s for s in answer.sentences if "licences are withdrawn" in s.text]
+    assert stating.supported and stating.citations
 
 
 def test_a_question_the_articles_do_not_answer_is_declined(library: Any) -> None:

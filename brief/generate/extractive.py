@@ -18,8 +18,8 @@ from brief.generate.base import DECLINE_TEXT, BriefDraft, Draft, DraftSentence, 
 from brief.generate.extractive_brief import write_extractive_brief
 from brief.generate.sentence_pool import (
     SentencePool,
+    answer_eligible,
     answer_model,
-    has_wanted,
     new_matches,
     question_figures,
     question_wants,
@@ -83,21 +83,26 @@ class ExtractiveGenerator:
         # asks ("when?") decides which sentence answers it.
         chosen: list[int] = []
         for part in split_question(question if history else focus):
-            relevance = pool.answer_probability(part)
             wants = question_wants(part)
-            if {"number", "date"} & wants:  # asked for a figure or a date: only a sentence with one answers
-                holds = np.array([has_wanted(c.text, wants) for c in pool.candidates])
-                relevance = np.where(holds, relevance, 0.0)
+            # A question in the text does not answer one; asked for a figure or a date, only a
+            # sentence holding one answers.
+            relevance = np.where(answer_eligible(pool, wants), pool.answer_probability(part), 0.0)
             best = int(np.argmax(relevance))
             if relevance[best] < cut_off or best in chosen:
                 continue
+            preceding = _preceding(pool, best)
+            if preceding is not None and preceding not in chosen and _names_it(pool, best, preceding, part, wants):
+                chosen.append(preceding)  # "The two-time champion, who ..." -> the one before names her
             chosen.append(best)
             following = _following(pool, best)
             if following is not None and following not in chosen and _lacks_answer(pool, best, following, part, wants):
                 chosen.append(following)  # "... the popular show." -> the next sentence names it
         if not chosen:
             return _declined()
-        picked = pool.select(pool.answer_probability(focus), chosen, o.max_sentences, o.keep_ratio, o.novelty_weight)
+        questions = {i for i, c in enumerate(pool.candidates) if c.asks}
+        picked = pool.select(
+            pool.answer_probability(focus), chosen, o.max_sentences, o.keep_ratio, o.novelty_weight, questions
+        )
         sentences = [pool.candidates[i] for i in pool.reading_order(picked)]
         return Draft([DraftSentence(neutralize_markers(c.text), [c.passage]) for c in sentences], self.name)
 
@@ -133,6 +138,29 @@ def _following(pool: SentencePool, index: int) -> int | None:
     if after < len(pool) and pool.candidates[after].passage == pool.candidates[index].passage:
         return after
     return None
+
+
+def _preceding(pool: SentencePool, index: int) -> int | None:
+    """The candidate right before `index` in the same passage (nothing skipped between), if any."""
+    before = index - 1
+    if before < 0 or pool.candidates[before].passage != pool.candidates[index].passage:
+        return None
+    text = pool.passages[pool.candidates[index].passage].text
+    if text[pool.candidates[before].end : pool.candidates[index].start].strip():
+        return None  # a fragment or a repeated sentence lies between: not the lead-in
+    return before
+
+
+def _names_it(pool: SentencePool, index: int, preceding: int, question: str, wants: set[str]) -> bool:
+    """A which/who question answered by a sentence that refers back ("The two-time champion,
+    who ...", "It is ...") to the one before it, and that one brings a name neither the
+    question nor the chosen sentence holds ("Julia Marsh is ready ...")."""
+    text, before = pool.candidates[index].text, pool.candidates[preceding].text
+    if "name" not in wants or not BACK_REFERENCE.match(text):
+        return False
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    known = asked | {w.lower() for w in re.findall(r"[\w'’-]+", text)}
+    return bool(new_matches(CAPITALISED, before, known))
 
 
 def _lacks_answer(pool: SentencePool, index: int, following: int, question: str, wants: set[str]) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from brief.language import (
+    BACK_REFERENCE,
     CAPITALISED,
     CAUSE_CUE,
     DATE_CUE,
@@ -32,13 +33,14 @@ from brief.language import (
     canonical_text,
     demonym_roots,
 )
-from brief.text import content_words, sentence_spans
+from brief.text import content_words, sentence_spans, split_sentences
 from brief.types import Passage
 
 __all__ = [
     "DATE_CUE",
     "FEATURES",
     "SentencePool",
+    "answer_eligible",
     "on_topic_sentences",
     "question_anchors",
     "question_figures",
@@ -108,7 +110,15 @@ class Candidate:
     end: int
     text: str
     words: set[str]
-    context: str  # what is embedded: the sentence, led by the one before if it is short
+    context: str  # what is embedded: the sentence, led by the one before if it is short or refers back
+    asks: bool = False  # the sentence is itself a question: it raises what it should answer
+    # Words of the sentence before, when this one refers back to it ("Their assets are frozen"
+    # is about the companies the one before named): they count as the sentence's own words.
+    lead_words: frozenset[str] = frozenset()
+
+    @property
+    def refers_back(self) -> bool:
+        return bool(self.lead_words)
 
 
 class SentencePool:
@@ -121,6 +131,11 @@ class SentencePool:
         self.passage_words = [_passage_words(p) for p in passages]
         texts = [c.context for c in self.candidates]
         self.vectors = _VECTORS.encode(embedder, texts) if texts else np.zeros((0, 1), np.float32)
+        # A sentence that refers back is also embedded alone: its lead-in may be about
+        # something else, and the sentence alone may be the closer match.
+        self.alone = [i for i, c in enumerate(self.candidates) if c.refers_back and c.context != c.text]
+        alone_texts = [self.candidates[i].text for i in self.alone]
+        self.alone_vectors = _VECTORS.encode(embedder, alone_texts) if alone_texts else self.vectors[:0]
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -137,10 +152,12 @@ class SentencePool:
             return np.zeros((0, len(FEATURES)), dtype=np.float32)
         query_vector = self.embedder.encode([query])[0]  # type: ignore[attr-defined]
         similarities = self.vectors @ query_vector
+        if self.alone:
+            similarities[self.alone] = np.maximum(similarities[self.alone], self.alone_vectors @ query_vector)
         query_words = set(content_words(query))
         df: dict[str, int] = {}
         for c in self.candidates:
-            for w in c.words & query_words:
+            for w in (c.words | c.lead_words) & query_words:
                 df[w] = df.get(w, 0) + 1
         idf = {w: math.log(1 + (n + 1) / (1 + df.get(w, 0))) for w in query_words}
         total = sum(idf.values()) or 1.0
@@ -151,7 +168,7 @@ class SentencePool:
         for i, c in enumerate(self.candidates):
             row = rows[i]
             row[0] = float(similarities[i])
-            row[1] = sum(idf[w] for w in c.words & query_words) / total
+            row[1] = sum(idf[w] for w in (c.words | c.lead_words) & query_words) / total
             if "name" in wants:
                 row[2] = min(1.0, new_matches(CAPITALISED, c.text, asked) / 8)
             if "number" in wants:
@@ -224,18 +241,22 @@ def _candidates(passages: list[Passage]) -> list[Candidate]:
     seen: set[str] = set()
     candidates = []
     for i, passage in enumerate(passages):
-        previous = ""
+        previous, previous_words = "", set()
         for start, end in sentence_spans(passage.text):
             text = passage.text[start:end]
             key = " ".join(text.split()).lower()
             words = set(content_words(text))
-            # A short sentence or list item often needs its lead-in to be understood.
-            context = f"{previous} {text}" if previous and len(text.split()) < 16 else text
-            previous = text
+            # A short sentence or list item often needs its lead-in to be understood, and so
+            # does one that goes on about what the one before named ("Their assets ...").
+            refers_back = bool(previous and BACK_REFERENCE.match(text))
+            context = f"{previous} {text}" if previous and (refers_back or len(text.split()) < 16) else text
+            lead_words = frozenset(previous_words) if refers_back else frozenset()
+            previous, previous_words = text, words
             if key in seen or len(words) < 3:
                 continue  # overlapping chunks repeat sentences; fragments say too little
             seen.add(key)
-            candidates.append(Candidate(i, start, end, text, words, context))
+            asks = text.rstrip(" \"'”’)]").endswith("?")
+            candidates.append(Candidate(i, start, end, text, words, context, asks, lead_words))
     return candidates
 
 
@@ -265,9 +286,20 @@ def question_wants(question: str) -> set[str]:
         wants.add("number")
     if WANTS_CAUSE.search(q):
         wants.add("cause")
-    if WANTS_NAME.search(q):
+    # "In which month ...?" asks for a date and "which share ...?" for a figure, not for a name:
+    # the words that asked for those do not count again.
+    if WANTS_NAME.search(WANTS_NUMBER.sub(" ", WANTS_DATE.sub(" ", q))):
         wants.add("name")
     return wants
+
+
+def answer_eligible(pool: SentencePool, wants: set[str]) -> np.ndarray:
+    """Which sentences may answer a question wanting `wants`: never one that is itself a
+    question ("How many times has X won?"), and for a figure or a date only one holding one."""
+    return np.array(
+        [not c.asks and (has_wanted(c.text, wants) if {"number", "date"} & wants else True) for c in pool.candidates],
+        dtype=bool,
+    )
 
 
 def new_matches(pattern: re.Pattern[str], text: str, asked: set[str]) -> int:
@@ -296,8 +328,12 @@ def topic_anchors(topic: str) -> set[str]:
 
 
 def question_figures(question: str) -> set[str]:
-    """The figures in the question ("2023", "47"), as content words."""
-    return set(content_words(" ".join(NUMBER_CUE.findall(question))))
+    """The figures of the sentence that asks ("2023", "47"), as content words. A figure of a
+    statement before it ("X retired after 47 years. How many titles did he win?") sets the
+    scene: a passage that answers need not repeat it."""
+    sentences = split_sentences(question.strip())
+    asking = next((s for s in reversed(sentences) if s.rstrip().endswith("?")), question)
+    return set(content_words(" ".join(NUMBER_CUE.findall(asking))))
 
 
 @dataclass(frozen=True)
