@@ -194,7 +194,7 @@ class Library:
         record = self.document(doc_id)
         with self.store.write_lock():
             self.store.delete_document(record.doc_id)
-            self.store.lexical()
+            self.store.prepare_search()
         return record
 
     def status(self) -> dict[str, Any]:
@@ -207,6 +207,6 @@ class Library:
             "backend": resolve_backend(self.settings),
             "documents": len(docs),
             "chunks": sum(d.chunks for d in docs.values()),
-            "stored_chunks": self.store.count_chunks(),
+            "stored_chunks": self.store.stored_chunks(),
             "sources": sorted({d.source for d in docs.values() if d.source}),
         }
