@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import math
 import mmap
@@ -108,7 +109,10 @@ class Segment:
             meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
             if meta.get("format") != _FORMAT:
                 raise DamagedIndex(f"{folder.name}: format {meta.get('format')}")
-            self.docs: list[dict[str, str]] = meta["docs"]
+            # The document table by column (field -> one value per document): parsed fast.
+            self.docs: dict[str, list[str]] = {f: meta["docs"][f] for f in _DOC_FIELDS}
+            if len({len(column) for column in self.docs.values()}) != 1:
+                raise DamagedIndex(f"{folder.name}: document table columns differ in length")
             rows, dim = int(meta["rows"]), int(meta["dim"])
             load = self._array
             self.ints = load("ints.npy", (rows, 4))
@@ -127,13 +131,20 @@ class Segment:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise DamagedIndex(f"{folder.name}: {exc}") from exc
         self.rows = rows
-        self.doc_ids = [d["doc_id"] for d in self.docs]
-        self.doc_dates = np.array([date_to_int(d["date"]) for d in self.docs], dtype=np.int64)
+        self.doc_ids = self.docs["doc_id"]
         self.doc_rows = self.ints[:, _DOC] if rows else np.zeros(0, np.int32)
-        if rows and (int(self.doc_rows.max()) >= len(self.docs) or int(self.doc_rows.min()) < 0):
+        if rows and (int(self.doc_rows.max()) >= len(self.doc_ids) or int(self.doc_rows.min()) < 0):
             raise DamagedIndex(f"{folder.name}: a row names a document the segment does not hold")
         # A document's rows are contiguous and ordered by chunk index: its first row finds them all.
-        self.first_row = np.searchsorted(self.doc_rows, np.arange(len(self.docs) + 1))
+        self.first_row = np.searchsorted(self.doc_rows, np.arange(len(self.doc_ids) + 1))
+
+    @functools.cached_property
+    def doc_dates(self) -> np.ndarray:
+        """Each document's date as YYYYMMDD (0 when unknown), for date filters."""
+        return np.array([date_to_int(d) for d in self.docs["date"]], dtype=np.int64)
+
+    def document(self, doc_row: int) -> dict[str, str]:
+        return {f: self.docs[f][doc_row] for f in _DOC_FIELDS}
 
     def _array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         array = np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
@@ -154,7 +165,7 @@ class Segment:
         return low if low < len(self.vocab) and self.vocab.raw(low) == key else -1
 
     def chunk(self, row: int) -> Chunk:
-        doc = self.docs[int(self.doc_rows[row])]
+        doc = self.document(int(self.doc_rows[row]))
         index = int(self.ints[row, _INDEX])
         return Chunk(
             chunk_id=f"{doc['doc_id']}:{index:04d}",
@@ -194,12 +205,15 @@ def _write_segment(folder: Path, chunks: Sequence[Chunk], vectors: np.ndarray, v
         docs.setdefault(chunk.doc_id, len(docs))
     order = sorted(range(len(chunks)), key=lambda i: (docs[chunks[i].doc_id], chunks[i].index))
     rows = [chunks[i] for i in order]
-    table = []
-    for doc_id in docs:
-        first = next(c for c in rows if c.doc_id == doc_id)
-        fields = {"doc_id": doc_id, "version": versions.get(doc_id, "")}
-        fields.update({k: getattr(first, k) for k in _DOC_FIELDS[2:]})
-        table.append(fields)
+    table: dict[str, list[str]] = {f: [] for f in _DOC_FIELDS}
+    firsts = {}
+    for chunk in rows:
+        firsts.setdefault(chunk.doc_id, chunk)
+    for doc_id, first in firsts.items():
+        table["doc_id"].append(doc_id)
+        table["version"].append(versions.get(doc_id, ""))
+        for field in _DOC_FIELDS[2:]:
+            table[field].append(getattr(first, field))
     dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else 0
     vecs = np.asarray(vectors, dtype=np.float32)[order] if len(order) else np.zeros((0, dim), np.float32)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True) if len(vecs) else np.ones((0, 1), np.float32)
@@ -226,7 +240,7 @@ def _write_segment(folder: Path, chunks: Sequence[Chunk], vectors: np.ndarray, v
 
 def _save_segment(
     folder: Path,
-    table: list[dict[str, str]],
+    table: dict[str, list[str]],
     ints: np.ndarray,
     vectors: np.ndarray | None,
     lengths: np.ndarray,
@@ -270,13 +284,16 @@ class SearchIndex:
         self._live: list[np.ndarray] = [np.zeros(0, bool)] * len(self.segments)
         for s in range(len(self.segments) - 1, -1, -1):  # the last segment holding a document wins
             seg = self.segments[s]
-            doc_live = np.zeros(len(seg.docs), dtype=bool)
-            for d, doc in enumerate(seg.docs):
-                doc_id = doc["doc_id"]
-                if doc_id not in seen and versions.get(doc_id) == doc["version"]:
-                    doc_live[d] = True
-                    seen.add(doc_id)
-                    self._where[doc_id] = (s, d)
+            live = [
+                d
+                for d, (doc_id, version) in enumerate(zip(seg.doc_ids, seg.docs["version"], strict=True))
+                if versions.get(doc_id) == version and doc_id not in seen
+            ]
+            doc_live = np.zeros(len(seg.doc_ids), dtype=bool)
+            doc_live[live] = True
+            for d in live:
+                seen.add(seg.doc_ids[d])
+                self._where[seg.doc_ids[d]] = (s, d)
             self._live[s] = doc_live[seg.doc_rows] if seg.rows else np.zeros(0, bool)
         self.missing = sorted(set(versions) - seen)
         self.fingerprint = fingerprint if not self.missing else ""
@@ -308,9 +325,9 @@ class SearchIndex:
             return self._live
         masks = []
         for seg, live in zip(self.segments, self._live, strict=True):
-            ok = np.ones(len(seg.docs), dtype=bool)
+            ok = np.ones(len(seg.doc_ids), dtype=bool)
             if where.sources:
-                ok &= np.array([d["source"] in where.sources for d in seg.docs], dtype=bool)
+                ok &= np.array([source in where.sources for source in seg.docs["source"]], dtype=bool)
             if where.doc_ids:
                 ok &= np.array([d in where.doc_ids for d in seg.doc_ids], dtype=bool)
             if where.since:
@@ -511,7 +528,7 @@ class IndexFolder:
 
 def _merge(folder: Path, view: SearchIndex) -> None:
     """Write one segment holding the live rows of `view`, in segment order."""
-    table: list[dict[str, str]] = []
+    table: dict[str, list[str]] = {f: [] for f in _DOC_FIELDS}
     ints_parts, length_parts, texts, sections = [], [], [], []
     kept_rows: list[np.ndarray] = []
     row_maps: list[np.ndarray] = []
@@ -524,9 +541,10 @@ def _merge(folder: Path, view: SearchIndex) -> None:
         row_maps.append(row_map)
         total += len(rows)
         docs = np.unique(seg.doc_rows[rows]) if len(rows) else np.zeros(0, np.int64)
-        doc_map = np.full(len(seg.docs), -1, dtype=np.int64)
-        doc_map[docs] = np.arange(len(table), len(table) + len(docs))
-        table.extend(seg.docs[int(d)] for d in docs)
+        doc_map = np.full(len(seg.doc_ids), -1, dtype=np.int64)
+        doc_map[docs] = np.arange(len(table["doc_id"]), len(table["doc_id"]) + len(docs))
+        for field in _DOC_FIELDS:
+            table[field].extend(seg.docs[field][int(d)] for d in docs)
         ints = np.array(seg.ints[rows], dtype=np.int32).reshape(-1, 4)
         ints[:, _DOC] = doc_map[ints[:, _DOC]]
         ints_parts.append(ints)
