@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.errors import BriefError
 from brief.ingest.metadata import parse_any_date
 from brief.language import RECENCY_WINDOWS
@@ -17,6 +17,9 @@ from brief.search_index import SearchIndex
 from brief.store import Store
 from brief.text import split_question
 from brief.types import Chunk, DocumentRecord, Passage, date_to_int
+
+if TYPE_CHECKING:  # the embedder is handed in: no need to load its module here
+    from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 
 # A passage that opens on a pronoun or ends on a colon needs its neighbour to make sense.
 _NEEDS_PREVIOUS = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|These|That|Those|His|Her|Their|Its)\b")

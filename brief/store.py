@@ -94,8 +94,18 @@ class RegistrySnapshot:
         return {d: _version(counts[d], times[d]) for d in counts}
 
     @cached_property
+    def searchable(self) -> dict[str, str]:
+        """`versions` of the documents that have chunks: what the search index must hold."""
+        counts = self._column("chunks")
+        return {d: v for d, v in self.versions.items() if counts[d]}
+
+    @cached_property
     def chunks(self) -> int:
         return sum(self._column("chunks").values())
+
+    def sources(self) -> list[str]:
+        """The outlets of the ready documents, sorted."""
+        return sorted({s for s in self._column("source").values() if s})
 
     def _column(self, name: str) -> dict[str, Any]:
         if isinstance(self.documents, _RecordTable):
@@ -546,7 +556,7 @@ class Store:
         index = self.search_index(snapshot)
         if len(index.segments) > 1 or index.dead_rows:
             with self._index_lock:
-                index = self.index_folder.compact(snapshot.versions, snapshot.fingerprint)
+                index = self.index_folder.compact(snapshot.searchable, snapshot.fingerprint)
                 self._index = (snapshot.generation, index)
         return index
 
@@ -564,22 +574,22 @@ class Store:
     def _current_index(self, snapshot: RegistrySnapshot) -> SearchIndex:
         folder = self.index_folder
         try:
-            index = folder.open(snapshot.versions, snapshot.fingerprint)
+            index = folder.open(snapshot.searchable, snapshot.fingerprint)
         except DamagedIndex:
             folder.reset()  # half-written, truncated or foreign files: rebuilt from Chroma
-            index = folder.open(snapshot.versions, snapshot.fingerprint)
+            index = folder.open(snapshot.searchable, snapshot.fingerprint)
         if not index.missing:
             return index
         self._fetch_into_index(index.missing, snapshot)
-        index = folder.open(snapshot.versions, snapshot.fingerprint)
+        index = folder.open(snapshot.searchable, snapshot.fingerprint)
         if len(index.segments) > _MAX_SEGMENTS or index.dead_rows > len(index):
-            index = folder.compact(snapshot.versions, snapshot.fingerprint)
+            index = folder.compact(snapshot.searchable, snapshot.fingerprint)
         return index
 
     def _fetch_into_index(self, doc_ids: Sequence[str], snapshot: RegistrySnapshot) -> None:
         """Copy documents from Chroma into the local index, a group at a time (bounded memory).
         A document whose chunks are not all there (being deleted) stays out."""
-        versions = snapshot.versions
+        versions = snapshot.searchable
         for start in range(0, len(doc_ids), _DOCS_PER_FETCH):
             group = list(doc_ids[start : start + _DOCS_PER_FETCH])
             page = self._call(

@@ -219,7 +219,7 @@ def assert_saved_index_current(store: Any, chunk_ids: list[str]) -> None:
 
     (folder,) = [p.parent for p in (store.settings.home / "index").glob("*/manifest.json")]
     snapshot = store.snapshot()
-    saved = IndexFolder(folder).open(snapshot.versions, snapshot.fingerprint)
+    saved = IndexFolder(folder).open(snapshot.searchable, snapshot.fingerprint)
     assert saved.missing == [] and saved.fingerprint == store.fingerprint()
     assert sorted(saved.chunk_ids) == sorted(chunk_ids)
 
