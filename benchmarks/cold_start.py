@@ -45,10 +45,10 @@ ASK_TARGET_S = 1.0
 COLLECTION = "coldstart"
 
 
-def _settings_env(home: Path) -> dict[str, str]:
+def _settings_env(home: Path, collection: str = COLLECTION) -> dict[str, str]:
     return {
         "BRIEF_HOME": str(home),
-        "BRIEF_COLLECTION": COLLECTION,
+        "BRIEF_COLLECTION": collection,
         "BRIEF_BACKEND": "extractive",
         "BRIEF_EMBEDDER": "minilm",
     }
@@ -106,8 +106,8 @@ def _child_first() -> None:
     print(json.dumps({"first_ms": first, "warm_ms": statistics.median(warm), "chromadb_loaded": loaded}))
 
 
-def _run_child(tree: cli_startup.Tree, home: Path, flag: str) -> dict[str, Any]:
-    env = tree.env(home) | _settings_env(home)
+def _run_child(tree: cli_startup.Tree, home: Path, collection: str, flag: str) -> dict[str, Any]:
+    env = tree.env(home) | _settings_env(home, collection)
     done = subprocess.run(
         [sys.executable, __file__, flag], env=env, capture_output=True, text=True, timeout=1800, check=False
     )
@@ -116,8 +116,8 @@ def _run_child(tree: cli_startup.Tree, home: Path, flag: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _cli_seconds(tree: cli_startup.Tree, home: Path, args: list[str], runs: int) -> float:
-    env = tree.env(home) | _settings_env(home)
+def _cli_seconds(tree: cli_startup.Tree, home: Path, collection: str, args: list[str], runs: int) -> float:
+    env = tree.env(home) | _settings_env(home, collection)
 
     def once() -> float:
         started = time.perf_counter()
@@ -139,24 +139,34 @@ def _cli_seconds(tree: cli_startup.Tree, home: Path, args: list[str], runs: int)
     return statistics.median(once() for _ in range(runs))
 
 
-def measure_tree(tree: cli_startup.Tree, home: Path, sample_home: Path, runs: int) -> dict[str, Any]:
-    _run_child(tree, home, "--child-first")  # warm-up (the baseline builds its BM25 index here)
-    firsts = [_run_child(tree, home, "--child-first") for _ in range(runs)]
+def measure_tree(tree: cli_startup.Tree, home: Path, collection: str, sample_home: Path, runs: int) -> dict[str, Any]:
+    # Warm-up: derived files of this tree brought up to date (the baseline builds its BM25 index).
+    _run_child(tree, home, collection, "--child-first")
+    firsts = [_run_child(tree, home, collection, "--child-first") for _ in range(runs)]
     cli_startup.Tree.run(tree, ["ingest", str(REPO / "corpus"), "-q"], sample_home)
     return {
         "first_retrieval_ms": statistics.median(f["first_ms"] for f in firsts),
         "warm_retrieval_ms": statistics.median(f["warm_ms"] for f in firsts),
         "chromadb_loaded": any(f["chromadb_loaded"] for f in firsts),
-        "status_s": _cli_seconds(tree, home, ["status"], runs),
-        "ask_s": _cli_seconds(tree, sample_home, ["ask", cli_startup.QUESTION], runs),
+        "status_s": _cli_seconds(tree, home, collection, ["status"], runs),
+        "ask_s": _cli_seconds(tree, sample_home, "brief", ["ask", cli_startup.QUESTION], runs),
     }
 
 
-def measure(root: Path, chunks: int = 66000, baseline: str = "main", runs: int = 3) -> dict[str, Any]:
-    """Figures for this checkout and the baseline ref, on one synthetic store of ~`chunks`."""
+def measure(
+    root: Path,
+    chunks: int = 66000,
+    baseline: str = "main",
+    runs: int = 3,
+    home: Path | None = None,
+    collection: str = COLLECTION,
+) -> dict[str, Any]:
+    """Figures for this checkout and the baseline ref, on one synthetic store of ~`chunks` (or on
+    an existing store: `home` and its `collection`)."""
     root.mkdir(parents=True, exist_ok=True)
-    home = build_store(root, chunks)
-    results: dict[str, Any] = {"store_chunks": chunks, "load": os.getloadavg()[0]}
+    if home is None:
+        home, collection = build_store(root, chunks), COLLECTION
+    results: dict[str, Any] = {"store_chunks": _count_chunks(home, collection), "load": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="brief-coldstart-") as tmp:
         work = Path(tmp)
         (work / "old").mkdir()
@@ -164,8 +174,17 @@ def measure(root: Path, chunks: int = 66000, baseline: str = "main", runs: int =
         trees[1].label = f"baseline {baseline}"
         for tree in trees:
             sample_home = work / f"sample-{tree.label.split()[0]}"
-            results[tree.label] = measure_tree(tree, home, sample_home, runs)
+            results[tree.label] = measure_tree(tree, home, collection, sample_home, runs)
     return results
+
+
+def _count_chunks(home: Path, collection: str) -> int:
+    """Chunks in the store, from its registry (read with this checkout)."""
+    env = os.environ | {"PYTHONPATH": str(REPO)} | _settings_env(home, collection)
+    script = "from brief.status import library_status as s; from brief.settings import Settings as S; "
+    script += "from brief.store import Store; c = S(); print(s(c, Store(c, c.embedder_name()))['chunks'])"
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    return int(done.stdout.strip())
 
 
 def report(results: dict[str, Any]) -> list[str]:
@@ -203,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=66000)
     parser.add_argument("--baseline", default="main", help="git ref to compare with")
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per figure (median)")
+    parser.add_argument("--home", type=Path, help="measure this existing store instead of building one")
+    parser.add_argument("--collection", default=COLLECTION, help="the collection of --home")
     args = parser.parse_args(argv)
-    results = measure(args.root, args.chunks, args.baseline, args.runs)
+    results = measure(args.root, args.chunks, args.baseline, args.runs, args.home, args.collection)
     print("\n".join(report(results)))
     print(json.dumps(results))
     return 0
