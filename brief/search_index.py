@@ -30,7 +30,7 @@ import math
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -86,11 +86,14 @@ class _Blob:
         return self.raw(i).decode("utf-8")
 
     @staticmethod
-    def write(path: Path, items: Sequence[bytes]) -> np.ndarray:
+    def write(path: Path, items: Iterable[bytes]) -> np.ndarray:
+        """Write the strings one after another (streamed); returns their offsets."""
+        lengths = []
         with open(path, "wb") as handle:
             for item in items:
                 handle.write(item)
-        return np.concatenate([[0], np.cumsum([len(b) for b in items], dtype=np.int64)]).astype(np.int64)
+                lengths.append(len(item))
+        return np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64)
 
 
 class Segment:
@@ -242,7 +245,7 @@ def _save_segment(
     ints: np.ndarray,
     vectors: np.ndarray | None,
     lengths: np.ndarray,
-    blobs: tuple[Sequence[bytes], Sequence[bytes]],
+    blobs: tuple[Iterable[bytes], Iterable[bytes]],
     vocab: Sequence[str],
     postings: tuple[np.ndarray, np.ndarray, np.ndarray],
     dim: int,
@@ -527,7 +530,7 @@ class IndexFolder:
 def _merge(folder: Path, view: SearchIndex) -> None:
     """Write one segment holding the live rows of `view`, in segment order."""
     table: dict[str, list[str]] = {f: [] for f in _DOC_FIELDS}
-    ints_parts, length_parts, texts, sections = [], [], [], []
+    ints_parts, length_parts = [], []
     kept_rows: list[np.ndarray] = []
     row_maps: list[np.ndarray] = []
     total = 0
@@ -547,8 +550,6 @@ def _merge(folder: Path, view: SearchIndex) -> None:
         ints[:, _DOC] = doc_map[ints[:, _DOC]]
         ints_parts.append(ints)
         length_parts.append(np.asarray(seg.lengths[rows], dtype=np.int32))
-        texts.extend(seg.texts.raw(int(r)) for r in rows)
-        sections.extend(seg.sections.raw(int(r)) for r in rows)
     dim = next((int(s.vectors.shape[1]) for s in view.segments if s.rows), 0)
     folder.mkdir(parents=True)
     if total:  # written straight to the file: the merged matrix is never held in memory whole
@@ -589,4 +590,7 @@ def _merge(folder: Path, view: SearchIndex) -> None:
     term_start = np.searchsorted(terms, np.arange(len(vocab) + 1)).astype(np.int64)
     ints = np.concatenate(ints_parts) if ints_parts else np.zeros((0, 4), np.int32)
     lengths = np.concatenate(length_parts) if length_parts else np.zeros(0, np.int32)
+    # Texts are copied row by row from the segments into the new files, never all held at once.
+    texts = (seg.texts.raw(int(r)) for seg, rows in zip(view.segments, kept_rows, strict=True) for r in rows)
+    sections = (seg.sections.raw(int(r)) for seg, rows in zip(view.segments, kept_rows, strict=True) for r in rows)
     _save_segment(folder, table, ints, None, lengths, (texts, sections), vocab, (term_start, post_rows, post_tf), dim)
