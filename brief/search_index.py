@@ -353,19 +353,21 @@ class SearchIndex:
         query = np.asarray(vector, dtype=np.float32).ravel()
         query = query / max(float(np.linalg.norm(query)), 1e-12)
         parts = []
+        every_row = (where is None or where.is_empty()) and not self.dead_rows
         for seg, mask in zip(self.segments, self._masks(where), strict=True):
             if not seg.rows:
                 continue
             scores = seg.vectors @ query
-            parts.append(np.where(mask, scores, -np.inf))
+            if not every_row:
+                scores[~mask] = -np.inf
+            parts.append(scores)
         if not parts:
             return []
         scores = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        admitted = int(np.isfinite(scores).sum())
-        n = min(n, admitted)
+        n = min(n, len(scores) if every_row else int(np.isfinite(scores).sum()))
         if n <= 0:
             return []
-        top = np.argpartition(-scores, n - 1)[:n]
+        top = np.argpartition(scores, len(scores) - n)[len(scores) - n :]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self._chunk_id(int(r)), float(scores[r])) for r in top]
 
