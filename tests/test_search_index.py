@@ -8,6 +8,7 @@ import json
 import shutil
 import sys
 import textwrap
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ def docs() -> dict[str, list[Chunk]]:
 
 def vectors_for(chunks: list[Chunk]) -> np.ndarray:
     """Deterministic stand-in vectors (not unit length: the index must normalise them)."""
-    seeds = [int.from_bytes(c.chunk_id.encode()[-4:], "little") for c in chunks]
+    seeds = [zlib.crc32(c.chunk_id.encode()) for c in chunks]
     return np.array([np.random.default_rng(s).standard_normal(16) * 3 for s in seeds], dtype=np.float32)
 
 
