@@ -94,16 +94,18 @@ def _child_first() -> None:
 
     library = Library()
     library.embedder.encode(["load the model"])
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     library.searcher.search(QUESTION, 6)
     first = (time.perf_counter() - started) * 1000
+    first_cpu = (time.process_time() - cpu) * 1000  # less sensitive to other processes' load
     warm = []
     for i in range(10):
         started = time.perf_counter()
         library.searcher.search(f"{QUESTION} {i}", 6)
         warm.append((time.perf_counter() - started) * 1000)
     loaded = "chromadb" in sys.modules
-    print(json.dumps({"first_ms": first, "warm_ms": statistics.median(warm), "chromadb_loaded": loaded}))
+    figures = {"first_ms": first, "first_cpu_ms": first_cpu, "warm_ms": statistics.median(warm)}
+    print(json.dumps(figures | {"chromadb_loaded": loaded}))
 
 
 def _run_child(tree: cli_startup.Tree, home: Path, collection: str, flag: str) -> dict[str, Any]:
@@ -146,6 +148,7 @@ def measure_tree(tree: cli_startup.Tree, home: Path, collection: str, sample_hom
     cli_startup.Tree.run(tree, ["ingest", str(REPO / "corpus"), "-q"], sample_home)
     return {
         "first_retrieval_ms": statistics.median(f["first_ms"] for f in firsts),
+        "first_retrieval_cpu_ms": statistics.median(f["first_cpu_ms"] for f in firsts),
         "warm_retrieval_ms": statistics.median(f["warm_ms"] for f in firsts),
         "chromadb_loaded": any(f["chromadb_loaded"] for f in firsts),
         "status_s": _cli_seconds(tree, home, collection, ["status"], runs),
@@ -191,6 +194,7 @@ def report(results: dict[str, Any]) -> list[str]:
     (now_label, now), (old_label, old) = [(k, v) for k, v in results.items() if isinstance(v, dict)]
     rows = [
         ("first retrieval (ms)", "first_retrieval_ms", FIRST_RETRIEVAL_TARGET_MS, "{:.0f}"),
+        ("first retrieval, CPU time (ms)", "first_retrieval_cpu_ms", None, "{:.0f}"),
         ("warm retrieval (ms)", "warm_retrieval_ms", None, "{:.0f}"),
         ("brief status (s wall)", "status_s", STATUS_TARGET_S, "{:.2f}"),
         ("one-shot brief ask, sample (s wall)", "ask_s", ASK_TARGET_S, "{:.2f}"),
