@@ -1,12 +1,10 @@
-"""The lexical (BM25) side of hybrid retrieval, derived from the chunks stored in Chroma.
+"""BM25 as brief scores it, and brief's own filter terms.
 
-The index is a function of the committed chunks: it carries a fingerprint of the
-document set it was built from, so any process can tell whether it is stale. It keeps
-each chunk's token ids, and chunks never change under a document id (ids are content
-hashes), so bringing it up to date only tokenizes the documents added since, and drops
-the rows of those removed: adding one article to 100k chunks costs about a second, not a
-rebuild from Chroma. Scores are BM25 as Lucene defines it (k1 1.5, b 0.75), the same as
-bm25s's default, which the tests use as the reference.
+`LexicalFilter` (outlets, documents, dates) is how every search is restricted, in brief's
+terms, whatever the store. `K1`/`B` are the BM25 constants (Lucene's, as bm25s's default).
+`LexicalIndex` is BM25 in one piece over a list of chunks, checked against bm25s in the tests:
+the store's segmented search index (`brief.search_index`) is checked against it in turn. It
+keeps each chunk's token ids, so an update only tokenizes the documents added since.
 """
 
 from __future__ import annotations

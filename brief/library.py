@@ -194,19 +194,11 @@ class Library:
         record = self.document(doc_id)
         with self.store.write_lock():
             self.store.delete_document(record.doc_id)
-            self.store.lexical()
+            self.store.prepare_search()
         return record
 
     def status(self) -> dict[str, Any]:
-        docs = self.store.documents()
-        return {
-            "store": "server" if self.settings.chroma_url else "embedded",
-            "location": self.store.location,
-            "collection": self.settings.collection,
-            "embedder": self.settings.embedder_name(),
-            "backend": resolve_backend(self.settings),
-            "documents": len(docs),
-            "chunks": sum(d.chunks for d in docs.values()),
-            "stored_chunks": self.store.count_chunks(),
-            "sources": sorted({d.source for d in docs.values() if d.source}),
-        }
+        """Where the store is, which models are set, and what it holds."""
+        from brief.status import library_status
+
+        return library_status(self.settings, self.store)

@@ -212,13 +212,19 @@ def assert_store_consistent(store: Any) -> None:
         assert chunk_id.startswith(f"{meta['doc_id']}:")
     assert per_doc == {doc_id: record.chunks for doc_id, record in docs.items() if record.chunks}
     assert sorted(store.lexical().chunk_ids) == sorted(ids)
-    # The BM25 index saved by the last write is already in step: no process has to rebuild it.
-    from brief.lexical import LexicalIndex
+    assert_saved_index_current(store, ids)
 
-    (saved_dir,) = [p.parent for p in (store.settings.home / "lexical").glob("*/brief-lexical.json")]
-    saved = LexicalIndex.load(saved_dir)
-    assert saved is not None and saved.fingerprint == store.fingerprint()
-    assert sorted(saved.chunk_ids) == sorted(ids)
+
+def assert_saved_index_current(store: Any, chunk_ids: list[str]) -> None:
+    """The local search index saved by the last write is already in step: a new process finds no
+    document missing from it (nothing to fetch from Chroma), and exactly these chunks live."""
+    from brief.search_index import IndexFolder
+
+    (folder,) = [p.parent for p in (store.settings.home / "index").glob("*/manifest.json")]
+    snapshot = store.snapshot()
+    saved = IndexFolder(folder).open(snapshot.searchable, snapshot.fingerprint)
+    assert saved.missing == [] and saved.fingerprint == store.fingerprint()
+    assert sorted(saved.chunk_ids) == sorted(chunk_ids)
 
 
 def copy_small_set(dest: Path) -> Path:

@@ -170,7 +170,7 @@ def test_registry_read_is_shared_through_its_generation(
     assert fresh.documents() == expected
     monkeypatch.undo()
 
-    cache = fresh.cache_dir / "registry.json"
+    cache = fresh.cache_dir / "registry-columns.json"
     old_generation = cache.read_bytes()
     shutil.copy(ARTICLES / "central-bank-rate-hike.md", folder)
     library.ingest([folder])
@@ -180,5 +180,5 @@ def test_registry_read_is_shared_through_its_generation(
     real_read = stale._read_records
     monkeypatch.setattr(stale, "_read_records", lambda statuses: reads.append(1) or real_read(statuses))
     assert len(stale.documents()) == 4 and reads == [1]  # the old file is not trusted
-    cache.write_text('{"generation": "' + stale.generation() + '", "records": [{"doc_id": 1}]}')
+    cache.write_text('{"generation": "' + stale.generation() + '", "columns": {"doc_id": [1]}}')
     assert len(Store(settings, embedder.name).documents()) == 4  # a damaged file is ignored

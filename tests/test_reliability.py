@@ -19,7 +19,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS, FIXTURES, SEED, clean_settings, copy_small_set, free_port, make_library, run_cli
+from conftest import (
+    CORPUS,
+    FIXTURES,
+    SEED,
+    assert_saved_index_current,
+    clean_settings,
+    copy_small_set,
+    free_port,
+    make_library,
+    run_cli,
+)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +38,6 @@ from brief.cli import common as cli_common
 from brief.generate.base import DECLINE_TEXT
 from brief.ingest.loaders import LoadError, LoadResult, find_files, load_file
 from brief.ingestion import document_id, path_key
-from brief.lexical import LexicalIndex
 from brief.library import Library
 from brief.settings import Settings, minilm_name
 from brief.store import Store
@@ -126,8 +135,7 @@ def assert_fully_consistent(store: Store) -> None:
     assert store.count_chunks() == len(ids) == sum(d.chunks for d in docs.values())
     assert {i.split(":")[0] for i in ids} == set(docs)
     assert sorted(store.lexical().chunk_ids) == sorted(ids)
-    saved = LexicalIndex.load(store._lexical_dir)
-    assert saved is not None and saved.fingerprint == store.fingerprint()
+    assert_saved_index_current(store, ids)
 
 
 # ----- 1. concurrency ------------------------------------------------------------------------------

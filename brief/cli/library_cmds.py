@@ -38,7 +38,13 @@ def docs(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool) -> None:
     """Show where the store is, which models are set, and what it holds."""
-    info = common.open_library().status()
+    # Only the store: the Library would load the embedder's and the answer pipeline's modules.
+    from brief.settings import Settings
+    from brief.status import library_status
+    from brief.store import Store
+
+    settings = Settings()
+    info = library_status(settings, Store(settings, settings.embedder_name()))
     if as_json:
         print_json(info)
         return

@@ -1,0 +1,293 @@
+"""The local search index: segment files against a single BM25 index and brute-force cosine,
+live rows from the registry's versions, damage detection, and the store keeping it current
+(another process's writes, deleted documents, a Chroma server, no chromadb on the query path)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import textwrap
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ARTICLES, SEED, copy_small_set, make_library, run_cli
+
+from brief.ingest.chunking import ChunkingOptions, chunk_article
+from brief.ingest.loaders import find_files, load_file
+from brief.ingestion import document_id
+from brief.lexical import LexicalFilter, LexicalIndex
+from brief.search_index import DamagedIndex, IndexFolder, lexical_text
+from brief.types import Chunk, date_to_int
+
+QUERIES = [
+    "sanctions Pakistan ballistic missile",
+    "port strike dockworkers wages",
+    "central bank interest rate inflation",
+    "Orrin talks collapse farmers water",
+    "reservoir",
+    "zzzz-no-such-word",
+]
+
+
+@pytest.fixture(scope="module")
+def docs() -> dict[str, list[Chunk]]:
+    """The fixture articles' chunks by document, in a fixed order."""
+    out: dict[str, list[Chunk]] = {}
+    for path in [SEED, *find_files([ARTICLES])]:
+        for article in load_file(path).articles:
+            doc_id = document_id(article)
+            out[doc_id] = chunk_article(article, doc_id, ChunkingOptions())
+    return out
+
+
+def vectors_for(chunks: list[Chunk]) -> np.ndarray:
+    """Deterministic stand-in vectors (not unit length: the index must normalise them)."""
+    seeds = [zlib.crc32(c.chunk_id.encode()) for c in chunks]
+    return np.array([np.random.default_rng(s).standard_normal(16) * 3 for s in seeds], dtype=np.float32)
+
+
+def reference(chunks: list[Chunk]) -> LexicalIndex:
+    """One BM25 index over the same rows (itself checked against bm25s in test_lexical)."""
+    metas = [c.metadata() for c in chunks]
+    texts = [lexical_text(c.title, c.section, c.text) for c in chunks]
+    return LexicalIndex.build("ref", [c.chunk_id for c in chunks], texts, metas)
+
+
+def write(folder: IndexFolder, docs: dict[str, list[Chunk]], names: list[str], version: str = "1") -> None:
+    chunks = [c for d in names for c in docs[d]]
+    folder.append(chunks, vectors_for(chunks), {d: version for d in names})
+
+
+def assert_same_bm25(index, chunks: list[Chunk], where: LexicalFilter | None = None) -> None:
+    ref = reference(chunks)
+    for query in QUERIES:
+        got, want = index.search(query, 8, where), ref.search(query, 8, where)
+        assert [c for c, _ in got] == [c for c, _ in want], query
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], rel=1e-5), query
+
+
+def test_segments_search_like_one_index_and_compaction_changes_nothing(docs, tmp_path: Path) -> None:
+    names = sorted(docs)
+    folder = IndexFolder(tmp_path / "index")
+    write(folder, docs, names[:3])
+    write(folder, docs, names[3:6])
+    write(folder, docs, names[6:])
+    versions = {d: "1" for d in names}
+    index = folder.open(versions, "fp")
+    assert len(index.segments) == 3 and index.missing == [] and index.fingerprint == "fp"
+    chunks = [c for d in names for c in docs[d]]
+    assert sorted(index.chunk_ids) == sorted(c.chunk_id for c in chunks)
+    assert_same_bm25(index, chunks)
+    # Dense search is exact cosine: the same order and scores as brute force.
+    matrix = vectors_for(chunks)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    query = np.random.default_rng(5).standard_normal(16).astype(np.float32)
+    cosine = matrix @ (query / np.linalg.norm(query))
+    want = [chunks[i].chunk_id for i in np.argsort(-cosine)[:7]]
+    got = index.dense(query, 7)
+    assert [c for c, _ in got] == want
+    assert [s for _, s in got] == pytest.approx(sorted(cosine, reverse=True)[:7], abs=1e-5)
+
+    merged = folder.compact(versions, "fp")
+    assert len(merged.segments) == 1 and merged.dead_rows == 0
+    assert_same_bm25(merged, chunks)
+    assert merged.dense(query, 7) == [(c, pytest.approx(score, abs=1e-5)) for c, score in got]
+    # Chunks come back whole, with their document's fields.
+    original = docs[names[0]][1]
+    (back,) = merged.get_chunks([original.chunk_id])
+    assert back == original
+    assert merged.get_chunks(["nope:0001", f"{names[0]}:9999"]) == []
+
+
+def test_deleted_and_replaced_documents_vanish(docs, tmp_path: Path) -> None:
+    names = sorted(docs)
+    folder = IndexFolder(tmp_path / "index")
+    write(folder, docs, names)
+    gone, replaced = names[0], names[1]
+    # The registry no longer holds `gone`; `replaced` was written again (new version, fewer chunks).
+    shorter = docs[replaced][:1]
+    folder.append(shorter, vectors_for(shorter), {replaced: "2"})
+    versions = {d: "1" for d in names[2:]} | {replaced: "2"}
+    index = folder.open(versions)
+    live = set(index.chunk_ids)
+    assert not any(c.startswith(gone) for c in live)
+    assert {c for c in live if c.startswith(replaced)} == {shorter[0].chunk_id}
+    kept = [c for d in names[2:] for c in docs[d]] + shorter
+    assert_same_bm25(index, kept)
+    assert not any(c.startswith(gone) for c, _ in index.dense(vectors_for(docs[gone])[0], 50))
+    assert index.get_chunks([docs[gone][0].chunk_id, docs[replaced][1].chunk_id]) == []
+    # A document the registry holds but the index does not is reported missing.
+    assert folder.open(versions | {"d-new": "1"}).missing == ["d-new"]
+    merged = folder.compact(versions)
+    assert merged.dead_rows == 0 and sorted(merged.chunk_ids) == sorted(live)
+    assert_same_bm25(merged, kept)
+
+
+def test_filters_restrict_both_searches(docs, tmp_path: Path) -> None:
+    names = sorted(docs)
+    folder = IndexFolder(tmp_path / "index")
+    write(folder, docs, names)
+    index = folder.open({d: "1" for d in names})
+    chunks = [c for d in names for c in docs[d]]
+    source = next(c.source for c in chunks if c.source)
+    dated = sorted({date_to_int(c.date) for c in chunks if date_to_int(c.date)})
+    filters = [
+        LexicalFilter(sources=frozenset({source})),
+        LexicalFilter(doc_ids=frozenset(names[:2])),
+        LexicalFilter(since=dated[len(dated) // 2]),
+        LexicalFilter(until=dated[len(dated) // 2]),
+    ]
+    for where in filters:
+        admitted = {
+            c.chunk_id
+            for c in chunks
+            if (not where.sources or c.source in where.sources)
+            and (not where.doc_ids or c.doc_id in where.doc_ids)
+            and (not where.since or date_to_int(c.date) >= where.since)
+            and (not where.until or 0 < date_to_int(c.date) <= where.until)
+        }
+        assert admitted and len(admitted) < len(chunks)
+        dense = index.dense(np.ones(16, np.float32), 500, where)
+        assert {c for c, _ in dense} == admitted
+        assert_same_bm25(index, chunks, where)
+        assert all(c in admitted for q in QUERIES for c, _ in index.search(q, 20, where))
+
+
+def test_damaged_files_are_detected_never_misread(docs, tmp_path: Path) -> None:
+    names = sorted(docs)
+    folder = IndexFolder(tmp_path / "index")
+    write(folder, docs, names)
+    versions = {d: "1" for d in names}
+    (segment,) = folder.open(versions).segments
+    vectors = segment.folder / "vectors.npy"
+    data = vectors.read_bytes()
+    vectors.write_bytes(data[: len(data) // 2])  # a write cut short
+    with pytest.raises(DamagedIndex):
+        folder.open(versions)
+    vectors.write_bytes(data)
+    texts = segment.folder / "texts.bin"
+    texts.write_bytes(texts.read_bytes()[:-10])
+    with pytest.raises(DamagedIndex):
+        folder.open(versions)
+    (segment.folder / "meta.json").write_text("{not json")
+    with pytest.raises(DamagedIndex):
+        folder.open(versions)
+    # A manifest from another format, or half written, is no index at all: everything is missing.
+    (folder.folder / "manifest.json").write_text('{"format": 99, "segments": []}')
+    assert folder.open(versions).missing == sorted(names)
+
+
+def test_store_rebuilds_a_damaged_index_from_chroma(settings_factory, embedder, tmp_path: Path) -> None:
+    settings = settings_factory()
+    library = make_library(settings, embedder)
+    library.ingest([copy_small_set(tmp_path / "src")])
+    question = "How long did the Port Calloway strike last?"
+    before = [p.chunk.chunk_id for p in library.searcher.search(question, 4).passages]
+    (segment,) = library.store.search_index().segments
+    (segment.folder / "post_rows.npy").write_bytes(b"\x93NUMPY garbage")
+    fresh = make_library(settings, embedder)
+    assert [p.chunk.chunk_id for p in fresh.searcher.search(question, 4).passages] == before
+    rebuilt = fresh.store.search_index()
+    assert rebuilt.missing == [] and len(rebuilt) == library.store.count_chunks()
+
+
+def test_another_process_writes_and_a_long_lived_reader_follows(settings_factory, embedder, tmp_path: Path) -> None:
+    """The writer appends its batch to the index: the reader sees it at the next generation
+    without fetching anything from Chroma; a removal elsewhere hides the document at once."""
+    settings = settings_factory()
+    library = make_library(settings, embedder)
+    library.ingest([copy_small_set(tmp_path / "src")])
+    question = "How full is the Tessaly reservoir that Veridia filled?"
+    assert library.searcher.search(question, 6).passages
+
+    before = set(library.store.documents())
+    fetched: list[str] = []
+    real_fetch = library.store._fetch_into_index
+    library.store._fetch_into_index = lambda ids, snap: fetched.extend(ids) or real_fetch(ids, snap)
+    newcomer = tmp_path / "later" / "veridia-fills-tessaly-reservoir.txt"
+    newcomer.parent.mkdir()
+    newcomer.write_bytes((ARTICLES / newcomer.name).read_bytes())
+    result = run_cli("ingest", "--json", str(newcomer.parent), home=settings.home, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+    hits = library.searcher.search(question, 6).passages
+    (new_doc,) = set(library.store.documents()) - before
+    assert hits[0].chunk.doc_id == new_doc
+    assert fetched == []  # the writer's own segment made it searchable
+
+    removed = run_cli("rm", new_doc[:10], home=settings.home, cwd=tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    assert new_doc not in {p.chunk.doc_id for p in library.searcher.search(question, 6).passages}
+    assert not any(c.startswith(new_doc) for c in library.store.search_index().chunk_ids)
+
+
+_QUERY_PATH = textwrap.dedent(
+    """
+    import json, sys
+    from brief.library import Library
+    library = Library()
+    status = library.status()
+    answer = library.ask("How long did the Port Calloway strike last?", backend="extractive")
+    print(json.dumps({
+        "chromadb": sorted(m for m in sys.modules if m.split(".")[0] == "chromadb"),
+        "documents": status["documents"], "stored": status["stored_chunks"], "chunks": status["chunks"],
+        "cited": len(answer.citations),
+    }))
+    """
+)
+
+
+def test_the_query_path_of_an_embedded_store_does_not_import_chromadb(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ingest = run_cli("ingest", "-q", str(copy_small_set(tmp_path / "src")), home=home, cwd=tmp_path)
+    assert ingest.returncode == 0, ingest.stderr
+    result = run_cli(home=home, cwd=tmp_path, command=(sys.executable, "-c", _QUERY_PATH))
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["chromadb"] == []
+    assert seen["documents"] == 3 and seen["stored"] == seen["chunks"] > 0 and seen["cited"] > 0
+    status = run_cli("status", "--json", home=home, cwd=tmp_path)
+    assert status.returncode == 0 and json.loads(status.stdout)["documents"] == 3
+
+
+def test_a_store_written_before_the_index_existed_is_indexed_once(settings_factory, embedder, tmp_path) -> None:
+    """No index and no generation file (an older brief wrote the store): the first reader builds
+    both from Chroma; the next process reads neither Chroma's registry nor its chunks."""
+    settings = settings_factory()
+    library = make_library(settings, embedder)
+    library.ingest([copy_small_set(tmp_path / "src")])
+    question = "How long did the Port Calloway strike last?"
+    want = [p.chunk.chunk_id for p in library.searcher.search(question, 4).passages]
+    shutil.rmtree(settings.home / "index")
+    for generation in settings.home.glob("cache/*/generation"):
+        generation.unlink()
+    first = make_library(settings, embedder)
+    assert [p.chunk.chunk_id for p in first.searcher.search(question, 4).passages] == want
+    assert list(settings.home.glob("cache/*/generation"))
+    second = make_library(settings, embedder)
+    second.store._fetch_into_index = lambda *_: pytest.fail("fetched from Chroma again")
+    assert [p.chunk.chunk_id for p in second.searcher.search(question, 4).passages] == want
+    assert second.store._parts is None  # Chroma was never opened
+
+
+@pytest.mark.server
+def test_two_machines_share_a_chroma_server(settings_factory, embedder, chroma_server: str, tmp_path) -> None:
+    """Each machine keeps its own index: the second fills its index from the server, and sees
+    the first one's removal at its next question (the server's generation is asked each time)."""
+    collection = f"t{tmp_path.name[-8:].replace('-', '')}x"
+    first = make_library(settings_factory(chroma_url=chroma_server, collection=collection), embedder)
+    first.ingest([copy_small_set(tmp_path / "src")])
+    other_home = tmp_path / "other-machine"
+    second_settings = settings_factory(chroma_url=chroma_server, collection=collection, home=other_home)
+    second = make_library(second_settings, embedder)
+    question = "How long did the Port Calloway strike last?"
+    want = [p.chunk.chunk_id for p in first.searcher.search(question, 4).passages]
+    assert [p.chunk.chunk_id for p in second.searcher.search(question, 4).passages] == want
+    assert list(other_home.glob("index/*/manifest.json"))
+    top_doc = want[0].split(":")[0]
+    first.remove(top_doc)
+    assert top_doc not in {p.chunk.doc_id for p in second.searcher.search(question, 4).passages}
+    assert second.status()["stored_chunks"] == first.store.count_chunks()
