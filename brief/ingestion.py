@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brief.embed import MiniLMEmbedder, OpenAIEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article
 from brief.ingest.files import IngestLimits, Skipped
 from brief.ingest.loaders import LoadError, open_source, scan_inputs
@@ -21,6 +20,8 @@ from brief.types import Article, Chunk, DocumentRecord
 from brief.write_pipeline import PendingGroup, WritePipeline
 
 if TYPE_CHECKING:
+    from brief.embed import OpenAIEmbedder
+    from brief.minilm import MiniLM
     from brief.settings import Settings
 
 __all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "document_id", "path_key"]
@@ -135,7 +136,7 @@ class Ingestor:
     def __init__(
         self,
         store: Store,
-        embedder: MiniLMEmbedder | OpenAIEmbedder,
+        embedder: MiniLM | OpenAIEmbedder,
         options: ChunkingOptions,
         group_chunks: int = EMBED_GROUP_CHUNKS,
     ) -> None:

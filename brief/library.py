@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brief.backends import resolve_backend
-from brief.embed import MiniLMEmbedder, OpenAIEmbedder, make_embedder
 from brief.errors import BriefError
 from brief.generate import Generator, History, make_generator
+from brief.minilm import MiniLM
 from brief.pipeline import AnswerPipeline, AskRequest, BriefPipeline, BriefRequest, Stages
 from brief.report import BriefAssembler
 from brief.retrieve import HybridSearcher, SearchFilters
@@ -20,6 +20,7 @@ from brief.text import clean_question
 from brief.types import Answer, Brief, Chunk, DocumentRecord
 
 if TYPE_CHECKING:  # ingestion loads the parsers (HTML, PDF, ...): only `ingest` needs them
+    from brief.embed import OpenAIEmbedder
     from brief.ingestion import IngestReport, ProgressCallback
 
 
@@ -38,8 +39,13 @@ class Library:
         self._generators: dict[str, Generator] = {}
 
     @cached_property
-    def embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
-        return make_embedder(self.settings)
+    def embedder(self) -> MiniLM | OpenAIEmbedder:
+        # The bundled model without LangChain's Embeddings class: a question need not import LangChain.
+        if self.settings.embedder == "openai":
+            from brief.embed import OpenAIEmbedder
+
+            return OpenAIEmbedder(self.settings)
+        return MiniLM.from_settings(self.settings)
 
     @cached_property
     def store(self) -> Store:
@@ -79,11 +85,11 @@ class Library:
         return PipelineRunnable(self.brief_pipeline)
 
     @cached_property
-    def judge_embedder(self) -> MiniLMEmbedder | OpenAIEmbedder:
+    def judge_embedder(self) -> MiniLM:
         """Citation checks compare meanings with the bundled model: local, fast, deterministic."""
-        if isinstance(self.embedder, MiniLMEmbedder):
+        if isinstance(self.embedder, MiniLM):
             return self.embedder
-        return MiniLMEmbedder.from_settings(self.settings)
+        return MiniLM.from_settings(self.settings)
 
     def generator(self, backend: str = "auto") -> Generator:
         """The generator for a backend ('auto' follows the settings), created once."""

@@ -19,7 +19,8 @@ from brief.text import split_question
 from brief.types import Chunk, DocumentRecord, Passage, date_to_int
 
 if TYPE_CHECKING:  # the embedder is handed in: no need to load its module here
-    from brief.embed import MiniLMEmbedder, OpenAIEmbedder
+    from brief.embed import OpenAIEmbedder
+    from brief.minilm import MiniLM
 
 # A passage that opens on a pronoun or ends on a colon needs its neighbour to make sense.
 _NEEDS_PREVIOUS = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|These|That|Those|His|Her|Their|Its)\b")
@@ -141,7 +142,7 @@ class HybridSearcher:
     def __init__(
         self,
         store: Store,
-        embedder: MiniLMEmbedder | OpenAIEmbedder,
+        embedder: MiniLM | OpenAIEmbedder,
         candidates: int = 40,
         rrf_k: int = 60,
         per_doc_cap: int = 3,
