@@ -53,7 +53,11 @@ class BriefGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
+            import signal
+
             # One line, never a traceback: most of a command's start-up is loading its modules.
+            # A second Ctrl-C while this process winds down must not turn into one either.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             click.echo("interrupted", err=True)
             sys.exit(INTERRUPTED_EXIT_CODE)
         except BriefError as exc:
