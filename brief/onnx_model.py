@@ -4,10 +4,7 @@ derived from it once per machine (never downloaded).
 The bundled file stores int8 weights that it turns back into floats at run time, so
 every matrix multiply runs in float32. The derived file quantizes those weights per
 output channel and the activations per run (onnxruntime's dynamic quantization), so the
-multiplies run on the CPU's int8 units. Before quantizing, onnxruntime's transformer
-optimizer fuses each layer's residual add + layer norm and bias + GELU into single
-operators: on the real-news corpus that embeds ~1.4x faster, with vectors at cosine
->= 0.995 to the unfused int8 model (measured in benchmarks/README.md).
+multiplies run on the CPU's int8 units.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 _log = logging.getLogger("brief.models")
 # Part of the file name: a change to how the file is derived must not reuse an old one.
-_RECIPE = "fold-basic+fuse-bert+dynamic-qint8-per-channel-v2"
+_RECIPE = "fold-basic+dynamic-qint8-per-channel-v1"
 
 
 def bundled_minilm_path() -> Path:
@@ -58,26 +55,10 @@ def quantized_minilm_path(cache_dir: Path) -> Path:
         options.log_severity_level = 3
         ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
         built = Path(work) / "quantized.onnx"
-        _quantize(_fused(folded, Path(work) / "fused.onnx"), built)
+        _quantize(folded, built)
         os.replace(built, target)
     _log.debug("embedding model prepared in %.1f s", time.perf_counter() - started)
     return target
-
-
-def _fused(source: Path, target: Path) -> Path:
-    """`source` with layer norms and GELUs fused (onnxruntime's BERT optimizer, pure Python, no
-    torch); `source` itself when the optimizer is unavailable or fails, which costs speed only."""
-    try:
-        from onnxruntime.transformers.optimizer import optimize_model
-
-        # opt_level 0: only the optimizer's own graph fusions; level 1+ would run onnxruntime
-        # first and then ask for torch, which brief does not install.
-        model = optimize_model(str(source), model_type="bert", num_heads=12, hidden_size=384, opt_level=0)
-        model.save_model_to_file(str(target))
-        return target
-    except Exception as exc:  # noqa: BLE001 - any failure leaves the plain (slower) recipe
-        _log.debug("embedding model: layer fusion skipped (%s: %s)", type(exc).__name__, exc)
-        return source
 
 
 def _quantize(source: Path, target: Path) -> None:
