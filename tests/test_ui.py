@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 
 import pytest
 from conftest import ARTICLES, FIXTURES, REPO, SEED, free_port, make_library
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from ui_support import (
+from playwright.sync_api import Browser, Page, expect
+from ui_support import (  # noqa: F401 - browser is a fixture
     DECLINE_TEXT,
     MODEL_WORK_MS,
     UI_MS,
@@ -26,8 +26,8 @@ from ui_support import (
     ask,
     assert_no_xss,
     bot_messages,
+    browser,
     clean_environment,
-    launch_chromium,
     normalize,
     open_app,
     open_tab,
@@ -100,14 +100,6 @@ def app(ui_library: Any) -> Iterator[RunningApp]:
             assert port_is_open(port)
             yield running
         assert not port_is_open(port), "demo.close() left the port open"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

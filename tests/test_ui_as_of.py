@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 from conftest import free_port, make_library
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from ui_support import (
+from playwright.sync_api import Browser, Page, expect
+from ui_support import (  # noqa: F401 - browser is a fixture
     MODEL_WORK_MS,
     UI_MS,
     VIEWPORT,
     RunningApp,
     answer_text,
     ask,
+    browser,
     clean_environment,
-    launch_chromium,
     open_app,
     open_tab,
     running_app,
@@ -83,14 +83,6 @@ def app(dated_library: Any) -> Iterator[RunningApp]:
         clean_environment(mp)
         with running_app(dated_library, free_port()) as running:
             yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

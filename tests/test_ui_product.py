@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from conftest import ARTICLES, FIXTURES, REPO, SEED, free_port, make_library
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from test_llm_backends import FaultServer, openai_settings
-from ui_support import (
+from ui_support import (  # noqa: F401 - browser is a fixture
     DECLINE_TEXT,
     MODEL_WORK_MS,
     UI_MS,
@@ -27,8 +27,8 @@ from ui_support import (
     answer_text,
     ask,
     assert_no_xss,
+    browser,
     clean_environment,
-    launch_chromium,
     normalize,
     open_app,
     open_tab,
@@ -83,14 +83,6 @@ def app(product_library: Any) -> Iterator[RunningApp]:
         mp.chdir(REPO)
         with running_app(product_library, free_port()) as running:
             yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
