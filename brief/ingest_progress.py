@@ -44,8 +44,8 @@ class IngestProgress:
         share = self.fraction
         if self.finished:
             return 0.0
-        if share < 0.01 or self.seconds < 1.0:
-            return None
+        if share < 0.01 or share >= 0.999 or self.seconds < 1.0:
+            return None  # too early to tell, or all read and the last groups still being written
         return self.seconds * (1.0 - share) / share
 
     def line(self) -> str:
