@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     # MiniLM: int8 activations (derived once into model_cache) are ~1.5x faster than float.
     embed_quantized: bool = True
     embed_max_tokens: int = Field(
-        128, ge=8, le=256, description="Word pieces of each text the bundled MiniLM reads (its limit: 256)."
+        256, ge=8, le=256, description="Word pieces of each text the bundled MiniLM reads (its limit: 256)."
     )
     # MiniLM: parallel single-threaded onnxruntime sessions; None = one per core.
     embed_workers: int | None = Field(None, ge=1, le=64)
