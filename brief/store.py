@@ -767,7 +767,17 @@ def _is_connection_error(exc: Exception) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     text = str(exc).lower()
     return bool(
-        names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError"}
+        # ReadError/WriteError: the server went away in the middle of a request (connection reset).
+        names
+        & {
+            "ConnectError",
+            "ConnectionError",
+            "ConnectTimeout",
+            "ReadTimeout",
+            "RemoteProtocolError",
+            "ReadError",
+            "WriteError",
+        }
     ) or ("connect" in text and ("refused" in text or "could not" in text or "failed" in text))
 
 
