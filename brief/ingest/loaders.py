@@ -145,8 +145,6 @@ def open_source(path: Path, limits: IngestLimits) -> SourceFile:
     if suffix not in STREAMED_SUFFIXES:
         data = read_file(path, limits)
         return SourceFile(path, hashlib.sha256(data).hexdigest(), limits, data)
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise LoadError(name, f"unsupported file type '{suffix or '(none)'}'")
     digest = hashlib.sha256()
     head = b""
     try:
