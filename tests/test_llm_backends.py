@@ -106,9 +106,19 @@ def test_openai_backend_streams_then_returns_a_verified_answer(seed: Any, server
     assert answer.backend == "openai"
     assert not answer.notice or "verified" in answer.notice  # no fallback happened
     if not answer.declined:
-        # The streamed text is the model's draft; the answer is that draft, checked.
-        drafted = parse_cited_text("".join(pieces))
-        assert [s.text for s in answer.sentences] == [s.text for s in drafted]
+        # The streamed text is the model's draft; the answer is that draft, checked. A small model
+        # may echo the prompt: an echoed fence line never streams, and a sentence said twice is
+        # kept once (the first time), so the answer is the streamed sentences, once each.
+        streamed = "".join(pieces)
+        assert not re.search(r"<<<SOURCE-|SOURCE-[0-9A-F]+>>>", streamed)
+        first: dict[str, str] = {}
+        for sentence in parse_cited_text(streamed):
+            first.setdefault(" ".join(sentence.text.lower().split()), sentence.text)
+        said = list(first.values())
+        kept = [s.text for s in answer.sentences]
+        if kept != said:  # only a reply cut off at its token limit loses its unfinished last sentence
+            assert len(said) > 1 and not re.search(r"[.!?][\"”’)\]]*$", said[-1]), (kept, said)
+            assert kept == said[:-1]
     check_answer_is_grounded(library, QUESTION, answer)
     assert elapsed < 120
 

@@ -21,6 +21,7 @@ from brief.generate.base import (
     History,
 )
 from brief.generate.chat_brief import write_chat_brief
+from brief.generate.echo_filter import FenceEchoFilter
 from brief.prompts import format_history, format_sources, load_prompt, new_fence
 from brief.types import Passage
 
@@ -86,12 +87,16 @@ class ChatGenerator:
         inputs = self._inputs(question, passages)
         pieces: list[str] = []
         limited = False
+        visible = FenceEchoFilter(inputs["fence"])
         for piece in self._pieces("answer", inputs):
             if isinstance(piece, _LengthLimit):
                 limited = True
                 continue
             pieces.append(piece)
-            yield piece
+            if shown := visible.feed(piece):
+                yield shown
+        if rest := visible.flush():
+            yield rest
         draft = self._draft("".join(pieces), inputs["fence"])
         if limited and len(draft.sentences) > 1 and not re.search(r"[.!?][\"”’)\]]*$", draft.sentences[-1].text):
             draft.sentences.pop()  # cut off by the token limit mid-sentence; the finished ones stand
