@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import heapq
 import json
 import math
 import os
@@ -246,25 +247,30 @@ def _save_segment(
     vectors: np.ndarray | None,
     lengths: np.ndarray,
     blobs: tuple[Iterable[bytes], Iterable[bytes]],
-    vocab: Sequence[str],
-    postings: tuple[np.ndarray, np.ndarray, np.ndarray],
+    vocab: Sequence[str] | None,
+    postings: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     dim: int,
+    vocab_size: int = 0,
 ) -> None:
-    """Write a segment's files; `vectors` None: already written (a merge streams them)."""
+    """Write a segment's files; `vectors`, `vocab` and `postings` None: already written (a merge
+    streams them), with `vocab_size` terms."""
     folder.mkdir(parents=True, exist_ok=True)
     texts, sections = blobs
     np.save(folder / "text_offsets.npy", _Blob.write(folder / "texts.bin", texts))
     np.save(folder / "section_offsets.npy", _Blob.write(folder / "sections.bin", sections))
-    np.save(folder / "vocab_offsets.npy", _Blob.write(folder / "vocab.bin", [w.encode("utf-8") for w in vocab]))
+    if vocab is not None:
+        np.save(folder / "vocab_offsets.npy", _Blob.write(folder / "vocab.bin", [w.encode("utf-8") for w in vocab]))
+        vocab_size = len(vocab)
     np.save(folder / "ints.npy", ints)
     if vectors is not None:
         np.save(folder / "vectors.npy", vectors)
     np.save(folder / "lengths.npy", lengths)
-    term_start, post_rows, post_tf = postings
-    np.save(folder / "term_start.npy", term_start)
-    np.save(folder / "post_rows.npy", post_rows)
-    np.save(folder / "post_tf.npy", post_tf)
-    meta = {"format": _FORMAT, "rows": len(ints), "dim": dim, "vocab": len(vocab), "docs": table}
+    if postings is not None:
+        term_start, post_rows, post_tf = postings
+        np.save(folder / "term_start.npy", term_start)
+        np.save(folder / "post_rows.npy", post_rows)
+        np.save(folder / "post_tf.npy", post_tf)
+    meta = {"format": _FORMAT, "rows": len(ints), "dim": dim, "vocab": vocab_size, "docs": table}
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")  # last: a folder without it is unread
 
 
@@ -529,8 +535,15 @@ class IndexFolder:
         tmp.replace(self.folder / _MANIFEST)
 
 
+# Postings (and vector rows) a merge handles at once: a merge's memory stays within a few tens
+# of megabytes whatever the index's size, instead of holding every posting and vector at once.
+_MERGE_POSTINGS = 1 << 20
+_MERGE_VECTOR_ROWS = 8192
+
+
 def _merge(folder: Path, view: SearchIndex) -> None:
-    """Write one segment holding the live rows of `view`, in segment order."""
+    """Write one segment holding the live rows of `view`, in segment order, streamed: vectors,
+    vocabulary and postings go from the old segments' files to the new ones block by block."""
     table: dict[str, list[str]] = {f: [] for f in _DOC_FIELDS}
     ints_parts, length_parts = [], []
     kept_rows: list[np.ndarray] = []
@@ -539,7 +552,7 @@ def _merge(folder: Path, view: SearchIndex) -> None:
     for seg, live in zip(view.segments, view._live, strict=True):
         rows = np.flatnonzero(live)
         kept_rows.append(rows)
-        row_map = np.full(seg.rows, -1, dtype=np.int64)
+        row_map = np.full(seg.rows, -1, dtype=np.int32)
         row_map[rows] = np.arange(total, total + len(rows))
         row_maps.append(row_map)
         total += len(rows)
@@ -554,45 +567,136 @@ def _merge(folder: Path, view: SearchIndex) -> None:
         length_parts.append(np.asarray(seg.lengths[rows], dtype=np.int32))
     dim = next((int(s.vectors.shape[1]) for s in view.segments if s.rows), 0)
     folder.mkdir(parents=True)
-    if total:  # written straight to the file: the merged matrix is never held in memory whole
-        vectors = np.lib.format.open_memmap(folder / "vectors.npy", mode="w+", dtype=np.float32, shape=(total, dim))
-        for seg, rows, row_map in zip(view.segments, kept_rows, row_maps, strict=True):
-            if len(rows):
-                vectors[row_map[rows]] = seg.vectors[rows]
-        vectors.flush()
-        del vectors
-    else:
-        np.save(folder / "vectors.npy", np.zeros((0, dim), np.float32))
-
-    # Each segment's vocabulary is sorted, so its term ids map onto the merged sorted vocabulary
-    # in order: a stable sort by merged term keeps every term's rows ascending across segments.
-    vocab = sorted({w for seg in view.segments for w in (seg.vocab[i] for i in range(len(seg.vocab)))})
-    term_of = {w: i for i, w in enumerate(vocab)}
-    terms_parts, rows_parts, tf_parts = [], [], []
-    for seg, row_map in zip(view.segments, row_maps, strict=True):
-        if not len(seg.post_rows):
-            continue
-        remap = np.fromiter((term_of[seg.vocab[i]] for i in range(len(seg.vocab))), np.int32, len(seg.vocab))
-        entry_terms = np.repeat(remap, np.diff(np.asarray(seg.term_start)))
-        new_rows = row_map[np.asarray(seg.post_rows)]
-        keep = new_rows >= 0
-        terms_parts.append(entry_terms[keep])
-        rows_parts.append(new_rows[keep].astype(np.int32))
-        tf_parts.append(np.asarray(seg.post_tf)[keep])
-    if terms_parts:
-        terms = np.concatenate(terms_parts)
-        order = np.argsort(terms, kind="stable")
-        terms, post_rows, post_tf = terms[order], np.concatenate(rows_parts)[order], np.concatenate(tf_parts)[order]
-    else:
-        terms, post_rows, post_tf = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32)
-    # Terms only dead rows had are dropped from the vocabulary: they would match nothing.
-    used = np.unique(terms)
-    vocab = [vocab[int(t)] for t in used]
-    terms = np.searchsorted(used, terms)
-    term_start = np.searchsorted(terms, np.arange(len(vocab) + 1)).astype(np.int64)
+    _copy_vectors(folder / "vectors.npy", view.segments, kept_rows, total, dim)
+    vocab_size = _merge_postings(folder, view.segments, row_maps)
     ints = np.concatenate(ints_parts) if ints_parts else np.zeros((0, 4), np.int32)
     lengths = np.concatenate(length_parts) if length_parts else np.zeros(0, np.int32)
     # Texts are copied row by row from the segments into the new files, never all held at once.
     texts = (seg.texts.raw(int(r)) for seg, rows in zip(view.segments, kept_rows, strict=True) for r in rows)
     sections = (seg.sections.raw(int(r)) for seg, rows in zip(view.segments, kept_rows, strict=True) for r in rows)
-    _save_segment(folder, table, ints, None, lengths, (texts, sections), vocab, (term_start, post_rows, post_tf), dim)
+    _save_segment(folder, table, ints, None, lengths, (texts, sections), None, None, dim, vocab_size)
+
+
+def _npy_writer(path: Path, dtype: type, shape: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    """An open .npy file whose header says `shape`; the caller writes the data after it."""
+    handle = open(path, "wb")  # noqa: SIM115 - closed by the caller's `with`
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_2_0(handle, header)
+    return handle
+
+
+def _npy_data_offset(handle) -> int:  # type: ignore[no-untyped-def]
+    """Where the data of an open .npy file starts."""
+    version = np.lib.format.read_magic(handle)
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    read_header(handle)
+    return handle.tell()
+
+
+def _copy_vectors(
+    path: Path, segments: Sequence[Segment], kept_rows: Sequence[np.ndarray], total: int, dim: int
+) -> None:
+    """The live rows' vectors, copied with plain reads and writes in blocks: a memory map of the
+    old or the new file would count every page it touched as the process's own memory."""
+    with _npy_writer(path, np.float32, (total, dim)) as out:
+        for seg, rows in zip(segments, kept_rows, strict=True):
+            if not len(rows):
+                continue
+            with open(seg.folder / "vectors.npy", "rb") as source:
+                offset = _npy_data_offset(source)
+                i = 0
+                while i < len(rows):
+                    first = int(rows[i])
+                    end = int(np.searchsorted(rows, first + _MERGE_VECTOR_ROWS))
+                    span = int(rows[end - 1]) - first + 1
+                    source.seek(offset + first * dim * 4)
+                    block = np.fromfile(source, dtype=np.float32, count=span * dim).reshape(span, dim)
+                    out.write(np.ascontiguousarray(block[rows[i:end] - first]).tobytes())
+                    i = end
+
+
+def _merge_postings(folder: Path, segments: Sequence[Segment], row_maps: Sequence[np.ndarray]) -> int:
+    """Write the merged vocabulary and postings; returns the vocabulary's size.
+
+    Each segment's vocabulary is sorted, so a k-way merge of them gives the merged sorted
+    vocabulary (UTF-8 byte order is code point order), and each segment's term ids map onto it
+    in order. Terms only dead rows had are left out: they would match nothing. Postings are then
+    written a block of merged terms at a time; a stable sort by merged term keeps each term's
+    rows ascending across segments, as one index built from the same chunks would have them.
+    """
+    live_terms: list[np.ndarray] = []
+    live_counts: list[np.ndarray] = []
+    for seg, row_map in zip(segments, row_maps, strict=True):
+        starts = np.asarray(seg.term_start)
+        if not len(seg.post_rows):
+            live_terms.append(np.zeros(0, np.int64))
+            live_counts.append(np.zeros(0, np.int64))
+            continue
+        kept = np.zeros(len(seg.post_rows) + 1, dtype=np.int64)
+        np.cumsum(row_map[np.asarray(seg.post_rows)] >= 0, out=kept[1:])
+        counts = kept[starts[1:]] - kept[starts[:-1]]
+        live_terms.append(np.flatnonzero(counts))
+        live_counts.append(counts[counts > 0])
+
+    def words(s: int) -> Iterator[tuple[bytes, int, int]]:
+        data = (segments[s].folder / "vocab.bin").read_bytes()
+        offsets = segments[s].vocab.offsets
+        for t in live_terms[s]:
+            yield data[int(offsets[t]) : int(offsets[t + 1])], s, int(t)
+
+    remaps = [np.full(len(seg.vocab), -1, dtype=np.int64) for seg in segments]
+    merged: list[bytes] = []
+    for word, s, t in heapq.merge(*(words(s) for s in range(len(segments)))):
+        if not merged or merged[-1] != word:
+            merged.append(word)
+        remaps[s][t] = len(merged) - 1
+    np.save(folder / "vocab_offsets.npy", _Blob.write(folder / "vocab.bin", merged))
+    vocab_size = len(merged)
+    del merged
+
+    per_term = np.zeros(vocab_size, dtype=np.int64)
+    for s in range(len(segments)):
+        np.add.at(per_term, remaps[s][live_terms[s]], live_counts[s])
+    term_start = np.concatenate([[0], np.cumsum(per_term)]).astype(np.int64)
+    np.save(folder / "term_start.npy", term_start)
+    postings = int(term_start[-1])
+    with (
+        _npy_writer(folder / "post_rows.npy", np.int32, (postings,)) as rows_out,
+        _npy_writer(folder / "post_tf.npy", np.float32, (postings,)) as tf_out,
+    ):
+        first_term = 0
+        while first_term < vocab_size:
+            end_term = int(np.searchsorted(term_start, term_start[first_term] + _MERGE_POSTINGS, side="right")) - 1
+            end_term = min(vocab_size, max(end_term, first_term + 1))
+            terms, rows, tfs = _postings_block(segments, row_maps, remaps, live_terms, first_term, end_term)
+            order = np.argsort(terms, kind="stable")
+            rows_out.write(rows[order].astype(np.int32).tobytes())
+            tf_out.write(tfs[order].astype(np.float32).tobytes())
+            first_term = end_term
+    return vocab_size
+
+
+def _postings_block(
+    segments: Sequence[Segment],
+    row_maps: Sequence[np.ndarray],
+    remaps: Sequence[np.ndarray],
+    live_terms: Sequence[np.ndarray],
+    first_term: int,
+    end_term: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The live postings of merged terms [first_term, end_term), in segment order."""
+    terms_parts, rows_parts, tf_parts = [], [], []
+    for seg, row_map, remap, live in zip(segments, row_maps, remaps, live_terms, strict=True):
+        mapped = remap[live]  # ascending: the segment's live terms in merged order
+        lo, hi = np.searchsorted(mapped, [first_term, end_term])
+        if lo == hi:
+            continue
+        first_local, last_local = int(live[lo]), int(live[hi - 1])
+        starts = np.asarray(seg.term_start[first_local : last_local + 2])
+        entry_terms = np.repeat(remap[first_local : last_local + 1], np.diff(starts))
+        new_rows = row_map[np.asarray(seg.post_rows[starts[0] : starts[-1]])]
+        keep = new_rows >= 0  # a dead term in between has only dead rows
+        terms_parts.append(entry_terms[keep])
+        rows_parts.append(new_rows[keep])
+        tf_parts.append(np.asarray(seg.post_tf[starts[0] : starts[-1]])[keep])
+    return np.concatenate(terms_parts), np.concatenate(rows_parts), np.concatenate(tf_parts)

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from brief.memory import release_free_memory
 from brief.types import Chunk, DocumentRecord
 
 Group = list[tuple[DocumentRecord, list[Chunk]]]
@@ -160,6 +161,8 @@ class WritePipeline:
             batch.append((record, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
         self.store.write_documents(batch)
+        del batch, vectors
+        release_free_memory()  # the group's texts, vectors and Chroma's buffers are freed now
         self.documents_written += len(group)
         self.chunks_written += offset
         self.on_written(len(group), offset)

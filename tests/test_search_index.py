@@ -126,6 +126,45 @@ def test_deleted_and_replaced_documents_vanish(docs, tmp_path: Path) -> None:
     assert_same_bm25(merged, kept)
 
 
+@pytest.mark.parametrize("blocks", [None, (5, 3)], ids=["one-block", "tiny-blocks"])
+def test_a_merge_writes_what_one_segment_of_the_live_rows_would(docs, tmp_path: Path, monkeypatch, blocks) -> None:
+    """The streamed merge (vocabulary k-way merged, postings and vectors copied in blocks) gives
+    the very files that writing the surviving chunks as one segment gives."""
+    import brief.search_index as search_index
+
+    if blocks:  # many blocks: every boundary case of the block loops is crossed
+        monkeypatch.setattr(search_index, "_MERGE_POSTINGS", blocks[0])
+        monkeypatch.setattr(search_index, "_MERGE_VECTOR_ROWS", blocks[1])
+    names = sorted(docs)
+    folder = IndexFolder(tmp_path / "index")
+    write(folder, docs, names[:4])
+    write(folder, docs, names[4:7])
+    write(folder, docs, names[7:])
+    gone, replaced = names[1], names[5]
+    shorter = docs[replaced][1:3]
+    folder.append(shorter, vectors_for(shorter), {replaced: "2"})
+    versions = {d: "1" for d in names if d not in (gone, replaced)} | {replaced: "2"}
+    merged = folder.compact(versions)
+    kept = [c for d in names[:4] if d != gone for c in docs[d]]
+    kept += [c for d in names[4:7] if d != replaced for c in docs[d]]
+    kept += [c for d in names[7:] for c in docs[d]] + shorter
+    direct = IndexFolder(tmp_path / "direct")
+    direct.append(kept, vectors_for(kept), versions)
+    (got,), (want,) = merged.segments, direct.open(versions).segments
+    for name in ("vocab.bin", "vocab_offsets.npy", "term_start.npy", "post_rows.npy", "post_tf.npy"):
+        assert np.array_equal(_load(got.folder / name), _load(want.folder / name)), name
+    for name in ("texts.bin", "sections.bin"):
+        assert (got.folder / name).read_bytes() == (want.folder / name).read_bytes(), name
+    assert np.array_equal(got.ints, want.ints) and np.array_equal(got.lengths, want.lengths)
+    assert np.allclose(got.vectors, want.vectors, atol=1e-6)
+    assert got.docs == want.docs
+    assert_same_bm25(merged, kept)
+
+
+def _load(path: Path) -> np.ndarray:
+    return np.load(path) if path.suffix == ".npy" else np.frombuffer(path.read_bytes(), dtype=np.uint8)
+
+
 def test_filters_restrict_both_searches(docs, tmp_path: Path) -> None:
     names = sorted(docs)
     folder = IndexFolder(tmp_path / "index")

@@ -66,8 +66,13 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
         if name == "title":
             table.add_column(name, width=title_width, overflow="fold")
         else:
-            table.add_column(name, width=widths[name], no_wrap=True, overflow="ellipsis",
-                             justify="right" if name == "chunks" else "left")
+            table.add_column(
+                name,
+                width=widths[name],
+                no_wrap=True,
+                overflow="ellipsis",
+                justify="right" if name == "chunks" else "left",
+            )
     for row in cells:
         # Text, not str: a title like "[link=...]" is not rich markup.
         table.add_row(*(Text(row[DOC_COLUMNS.index(name)]) for name in shown))
