@@ -67,6 +67,15 @@ class EmbedderMismatch(StoreError):
     """The collection was built with another embedding model."""
 
 
+class StoredThenFailed(StoreError):
+    """The documents were stored and turned ready; what failed came after (telling readers,
+    merging the local index). The caller counts them as written."""
+
+    def __init__(self, cause: StoreError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 def _chunk_fields() -> tuple[str, ...]:
     return ("doc_id", "index", "start", "end", "section", "title", "source", "date", "author", "url")
 
@@ -415,11 +424,17 @@ class Store:
             # Into the local index before the records turn ready: searchable the moment they do.
             with contextlib.suppress(OSError):  # a cache that cannot be written is filled by readers
                 self.index_folder.append(chunks, vectors, {r.doc_id: record_version(r) for r in records})
-        self._put_records(records, READY)
-        if len(self.index_folder.segment_names() or []) > _MAX_SEGMENTS:
-            self.prepare_search()
+        self._put_records(records, READY, announce=False)
+        try:
+            self._bump_generation()
+            if len(self.index_folder.segment_names() or []) > _MAX_SEGMENTS:
+                self.prepare_search()
+        except StoredThenFailed:
+            raise
+        except StoreError as exc:  # e.g. the server went away right after the records turned ready
+            raise StoredThenFailed(exc) from exc
 
-    def _put_records(self, records: Sequence[DocumentRecord], status: str) -> None:
+    def _put_records(self, records: Sequence[DocumentRecord], status: str, announce: bool = True) -> None:
         metas: list[dict[str, Any]] = []
         for record in records:
             meta: dict[str, Any] = record.to_dict()
@@ -434,7 +449,8 @@ class Store:
             metas.append(meta)
         ids = [r.doc_id for r in records]
         self._call(lambda: self._docs.upsert(ids=ids, embeddings=[[1.0]] * len(ids), metadatas=metas))
-        self._bump_generation()
+        if announce:
+            self._bump_generation()
 
     def delete_document(self, doc_id: str) -> None:
         """Hide the document first, then delete its chunks and its record."""

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from brief.memory import release_free_memory
+from brief.store import StoredThenFailed
 from brief.types import Chunk, DocumentRecord
 
 Group = list[tuple[DocumentRecord, list[Chunk]]]
@@ -160,12 +161,19 @@ class WritePipeline:
         for record, chunks in group:
             batch.append((record, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
-        self.store.write_documents(batch)
+        try:
+            self.store.write_documents(batch)
+        except StoredThenFailed:
+            self._count(len(group), offset)  # stored and ready: the failure came after
+            raise
         del batch, vectors
         release_free_memory()  # the group's texts, vectors and Chroma's buffers are freed now
-        self.documents_written += len(group)
-        self.chunks_written += offset
-        self.on_written(len(group), offset)
+        self._count(len(group), offset)
+
+    def _count(self, documents: int, chunks: int) -> None:
+        self.documents_written += documents
+        self.chunks_written += chunks
+        self.on_written(documents, chunks)
 
     def _vectors(self, group: Group) -> np.ndarray:
         """The group's vectors; a text met shortly before (a syndicated copy) is not embedded again."""

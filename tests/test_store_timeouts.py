@@ -290,6 +290,45 @@ def test_server_dying_mid_ingest_says_what_was_written(own_chroma, settings_fact
     assert fresh.store.count_chunks() == sum(d.chunks for d in fresh.documents())
 
 
+def test_a_failure_right_after_documents_turn_ready_counts_them_as_written(
+    settings_factory, embedder, tmp_path, monkeypatch
+) -> None:
+    """The store fails between turning a group's records ready and announcing the new
+    generation (a server dying between two calls): those documents are stored, and the
+    message says so. Fault injected into the real store's announcement step."""
+    from brief.ingestion import IngestInterrupted
+    from brief.store import Store
+
+    settings = settings_factory(chunk_target_tokens=40, chunk_max_tokens=60, ingest_group_chunks=16)
+    folder = _many_articles(tmp_path / "canal", 12)
+    library = make_library(settings, embedder)
+    real_bump = Store._bump_generation
+    ready_upserts: list[int] = []
+
+    def put_then_fail(self, records, status, announce=True):  # noqa: ANN001
+        real_put(self, records, status, announce)
+        if status == "ready" and not announce:
+            ready_upserts.append(len(records))
+
+    def bump_or_fail(self) -> None:  # noqa: ANN001
+        if len(ready_upserts) == 2:  # the second group is ready; telling readers fails
+            raise StoreError("the Chroma server at http://127.0.0.1:1 is not reachable (injected).")
+        real_bump(self)
+
+    real_put = Store._put_records
+    monkeypatch.setattr(Store, "_put_records", put_then_fail)
+    monkeypatch.setattr(Store, "_bump_generation", bump_or_fail)
+    with pytest.raises(IngestInterrupted) as info:
+        library.ingest([folder])
+    error = info.value
+    assert error.documents == sum(ready_upserts) > ready_upserts[0]
+    assert f"{error.documents} documents ({error.report.chunks_written} chunks) had been written" in str(error)
+    monkeypatch.undo()
+    fresh = make_library(settings.model_copy(), embedder)
+    assert len(fresh.documents()) == error.documents
+    assert sum(d.chunks for d in fresh.documents()) == error.report.chunks_written
+
+
 def test_a_long_lived_library_sees_articles_another_process_ingested(settings_factory, embedder, tmp_path) -> None:
     settings = settings_factory()
     library = make_library(settings, embedder)
