@@ -28,6 +28,9 @@ def docs(as_json: bool) -> None:
 
 
 DOC_COLUMNS = ("date", "title", "author", "source", "chunks", "id")
+MIN_TITLE = 24  # columns the title keeps before author and source are dropped
+MAX_NAME = 18  # author and source are shortened past this
+COLUMN_GAP = 3  # a column divider and one space of padding either side
 
 
 def _print_lines(rows: list[tuple[str, ...]]) -> None:
@@ -45,13 +48,15 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
     than `MIN_TITLE` columns (`brief docs --json` has every field whole).
     """
     from rich import box
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     console = Console()
     cells = [tuple(" ".join(terminal_safe(cell).split()) for cell in row) for row in rows]
-    widths = {name: max(len(name), *(len(row[i]) for row in cells)) for i, name in enumerate(DOC_COLUMNS)}
+    # Terminal cells, not characters: a CJK character takes two.
+    widths = {name: max(len(name), *(cell_len(row[i]) for row in cells)) for i, name in enumerate(DOC_COLUMNS)}
     for name in ("author", "source"):
         widths[name] = min(widths[name], MAX_NAME)
     shown = list(DOC_COLUMNS)
@@ -77,11 +82,6 @@ def _print_table(rows: list[tuple[str, ...]]) -> None:
         # Text, not str: a title like "[link=...]" is not rich markup.
         table.add_row(*(Text(row[DOC_COLUMNS.index(name)]) for name in shown))
     console.print(table)
-
-
-MIN_TITLE = 24
-MAX_NAME = 18
-COLUMN_GAP = 3  # a column divider and one space of padding either side
 
 
 def _title_room(shown: list[str], widths: dict[str, int], total: int) -> int:
