@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from brief.lexical import K1, B, LexicalFilter
+from brief.memory import release_free_memory
 from brief.text import content_words
 from brief.types import Chunk, date_to_int
 
@@ -514,6 +515,7 @@ class IndexFolder:
                     tmp.rename(self.folder / name)
                 finally:
                     shutil.rmtree(tmp, ignore_errors=True)
+                    release_free_memory()  # the merge's blocks, freed by now
                 self._write_manifest([name])
             keep = set(self.segment_names() or []) | {_MANIFEST}
             for path in self.folder.iterdir():

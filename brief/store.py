@@ -41,7 +41,6 @@ import numpy as np
 
 from brief.errors import BriefError
 from brief.lexical import LexicalFilter
-from brief.memory import release_free_memory
 from brief.search_index import DamagedIndex, IndexFolder, SearchIndex
 from brief.settings import Settings
 from brief.types import Chunk, DocumentRecord, date_to_int
@@ -578,7 +577,6 @@ class Store:
             with self._index_lock:
                 index = self.index_folder.compact(snapshot.searchable, snapshot.fingerprint)
                 self._index = (snapshot.generation, index)
-            release_free_memory()  # the merge's postings arrays
         return index
 
     def lexical(self) -> SearchIndex:
@@ -605,7 +603,6 @@ class Store:
         index = folder.open(snapshot.searchable, snapshot.fingerprint)
         if len(index.segments) > _MAX_SEGMENTS or index.dead_rows > len(index):
             index = folder.compact(snapshot.searchable, snapshot.fingerprint)
-            release_free_memory()
         return index
 
     def _fetch_into_index(self, doc_ids: Sequence[str], snapshot: RegistrySnapshot) -> None:

@@ -149,6 +149,8 @@ class WritePipeline:
             try:
                 if kind == "write":
                     self._store_group(item[1], item[2])
+                    item = None  # the group's texts and vectors, so that they are freed now
+                    release_free_memory()
                 elif kind == "paths":
                     self.store.update_paths(item[1])
                 elif kind == "delete":
@@ -166,8 +168,6 @@ class WritePipeline:
         except StoredThenFailed:
             self._count(len(group), offset)  # stored and ready: the failure came after
             raise
-        del batch, vectors
-        release_free_memory()  # the group's texts, vectors and Chroma's buffers are freed now
         self._count(len(group), offset)
 
     def _count(self, documents: int, chunks: int) -> None:
