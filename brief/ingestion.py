@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brief.ingest.chunking import ChunkingOptions, chunk_article
+from brief.ingest.chunking import ChunkingOptions, chunk_article, index_recipe
 from brief.ingest.files import IngestLimits, Skipped
 from brief.ingest.loaders import LoadError, open_source, scan_inputs
 from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter
@@ -38,6 +38,7 @@ class FileOutcome:
     status: str  # added | updated | unchanged | failed | partial
     doc_ids: list[str] = field(default_factory=list)
     chunks: int = 0
+    rechunked: int = 0  # stored documents chunked again because they were made another way
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -53,6 +54,10 @@ class IngestReport:
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def rechunked(self) -> int:
+        return sum(f.rechunked for f in self.files)
 
     @property
     def errors(self) -> list[str]:
@@ -72,7 +77,8 @@ class IngestReport:
             f"{self.count('added')} added, {self.count('updated')} updated, "
             f"{self.count('unchanged')} unchanged, {self.count('failed') + self.count('partial')} failed"
             f"{f', {len(self.skipped)} skipped' if self.skipped else ''}"
-            f"{f', {len(self.pruned)} pruned' if self.pruned else ''}; "
+            f"{f', {len(self.pruned)} pruned' if self.pruned else ''}"
+            f"{f', {self.rechunked} documents chunked again with the current settings' if self.rechunked else ''}; "
             f"{self.chunks_written} chunks in {self.seconds:.1f} s ({rate:.1f} chunks/s)"
         )
 
@@ -81,6 +87,7 @@ class IngestReport:
             "added": self.count("added"),
             "updated": self.count("updated"),
             "unchanged": self.count("unchanged"),
+            "rechunked": self.rechunked,
             "failed": self.count("failed") + self.count("partial"),
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "pruned": self.pruned,
@@ -143,6 +150,8 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
         self.options = options
+        # MiniLM reads only a chunk's first `max_tokens` word pieces: part of how a vector is made.
+        self.recipe = index_recipe(options, getattr(embedder, "max_tokens", None))
         self.group_chunks = group_chunks
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
         self.limits = ingest_limits(store.settings)
@@ -200,8 +209,11 @@ class Ingestor:
         except LoadError as exc:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
         remembered = self._seen.get(key, source.digest)
-        if remembered is not None and all(d in known and key in known[d].paths for d in remembered):
-            # Same bytes as last time, and every article from them is still stored: no parsing.
+        if remembered is not None and all(
+            d in known and key in known[d].paths and known[d].recipe == self.recipe for d in remembered
+        ):
+            # Same bytes as last time, every article from them still stored and made the way the
+            # settings now ask: no parsing.
             return FileOutcome(str(path), "unchanged", doc_ids=list(remembered))
         before = {d for d, rec in known.items() if key in rec.paths}
         outcome = FileOutcome(str(path), "unchanged")
@@ -262,19 +274,25 @@ class Ingestor:
             return  # the same article twice in one file
         listed.add(doc_id)
         outcome.doc_ids.append(doc_id)
-        if doc_id in known:  # stored, or queued earlier in this run: remember this file too
-            record = known[doc_id]
-            if key not in record.paths:
-                record.paths.append(key)
+        stored = known.get(doc_id)
+        if stored is not None and stored.recipe == self.recipe:
+            # Stored, or queued earlier in this run: remember this file too.
+            if key not in stored.paths:
+                stored.paths.append(key)
                 if not pending.holds(doc_id):  # a queued record is written with its paths as they are then
-                    self._pipeline.update_paths(record)  # type: ignore[union-attr]
+                    self._pipeline.update_paths(stored)  # type: ignore[union-attr]
             return
         chunks = chunk_article(article, doc_id, self.options)
-        record = _record_for(article, doc_id, key, len(chunks))
+        record = _record_for(article, doc_id, key, len(chunks), self.recipe)
+        if stored is not None:
+            # Chunked or embedded under other settings: written again under the same id, for
+            # every file that holds it. Its old chunks are replaced in the same write.
+            record.paths = stored.paths + ([key] if key not in stored.paths else [])
+            outcome.rechunked += 1
         pending.add(record, chunks)
         known[doc_id] = record  # from here on the run treats it as stored (the write follows in order)
         outcome.chunks += len(chunks)
-        outcome.status = "updated" if replacing else "added"
+        outcome.status = "updated" if replacing or stored is not None else "added"
 
     def _adjusted(self, path: Path, article: Article) -> Article:
         """An article as read from `path` (a subclass may add what it knows of where it came from)."""
@@ -366,7 +384,7 @@ def embedding_texts(chunks: Sequence[Chunk]) -> list[str]:
     return [embedding_text(c, chunks[i - 1] if i else None) for i, c in enumerate(chunks)]
 
 
-def _record_for(article: Article, doc_id: str, key: str, chunks: int) -> DocumentRecord:
+def _record_for(article: Article, doc_id: str, key: str, chunks: int, recipe: str) -> DocumentRecord:
     return DocumentRecord(
         doc_id=doc_id,
         title=article.title,
@@ -379,4 +397,5 @@ def _record_for(article: Article, doc_id: str, key: str, chunks: int) -> Documen
         chunks=chunks,
         chars=len(article.text),
         ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        recipe=recipe,
     )

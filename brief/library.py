@@ -164,11 +164,7 @@ class Library:
         from brief.ingest.chunking import ChunkingOptions
         from brief.ingestion import Ingestor
 
-        options = ChunkingOptions(
-            target_tokens=self.settings.chunk_target_tokens,
-            max_tokens=self.settings.chunk_max_tokens,
-            overlap_sentences=self.settings.chunk_overlap_sentences,
-        )
+        options = ChunkingOptions.from_settings(self.settings)
         ingestor = Ingestor(self.store, self.embedder, options, self.settings.ingest_group_chunks)
         return ingestor.run([Path(p) for p in paths], prune=prune, progress=progress)
 

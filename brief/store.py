@@ -90,17 +90,17 @@ class RegistrySnapshot:
     def fingerprint(self) -> str:
         """A hash of the ready document set: it changes whenever searchable content changes."""
         digest = hashlib.sha1()
-        counts = self._column("chunks")
-        for doc_id in sorted(counts):
-            digest.update(f"{doc_id}:{counts[doc_id]};".encode())
+        versions = self.versions  # a document chunked again gets a new version, even at the same count
+        for doc_id in sorted(versions):
+            digest.update(f"{doc_id}:{versions[doc_id]};".encode())
         return digest.hexdigest()
 
     @cached_property
     def versions(self) -> dict[str, str]:
-        """doc id -> its version (chunk count and ingest time): a document deleted and written
-        again gets a new one, so an index of the old chunks is known to be stale."""
-        counts, times = self._column("chunks"), self._column("ingested_at")
-        return {d: _version(counts[d], times[d]) for d in counts}
+        """doc id -> its version (chunk count, ingest time, recipe): a document deleted or chunked
+        and written again gets a new one, so an index of the old chunks is known to be stale."""
+        counts, times, recipes = self._column("chunks"), self._column("ingested_at"), self._column("recipe")
+        return {d: _version(counts[d], times[d], recipes[d]) for d in counts}
 
     @cached_property
     def searchable(self) -> dict[str, str]:
@@ -111,6 +111,10 @@ class RegistrySnapshot:
     @cached_property
     def chunks(self) -> int:
         return sum(self._column("chunks").values())
+
+    def recipes(self) -> dict[str, str]:
+        """doc id -> how it was chunked and embedded ("" before recipes were recorded)."""
+        return self._column("recipe")
 
     def sources(self) -> list[str]:
         """The outlets of the ready documents, sorted."""
@@ -825,16 +829,18 @@ def _record_from_meta(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         chunks=int(meta.get("chunks", 0)),
         chars=int(meta.get("chars", 0)),
         ingested_at=str(meta.get("ingested_at", "")),
+        recipe=str(meta.get("recipe", "")),
     )
 
 
 def record_version(record: DocumentRecord) -> str:
     """A document's version: a document deleted and written again gets a new one."""
-    return _version(record.chunks, record.ingested_at)
+    return _version(record.chunks, record.ingested_at, record.recipe)
 
 
-def _version(chunks: int, ingested_at: str) -> str:
-    return f"{chunks}|{ingested_at}"
+def _version(chunks: int, ingested_at: str, recipe: str) -> str:
+    # Records from before recipes keep the version their index segments were written with.
+    return f"{chunks}|{ingested_at}|{recipe}" if recipe else f"{chunks}|{ingested_at}"
 
 
 def _chroma_where(where: LexicalFilter | None) -> dict[str, Any] | None:

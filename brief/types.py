@@ -99,6 +99,9 @@ class DocumentRecord:
     chunks: int
     chars: int
     ingested_at: str
+    # How its chunks and vectors were made (chunk sizes, words embedded): a document made
+    # another way is chunked again by the next ingest that reads it. "" = before recipes.
+    recipe: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -107,6 +107,11 @@ def status(as_json: bool) -> None:
         if isinstance(value, list):
             value = ", ".join(value) or "-"
         echo(f"{key:>14}: {value}")
+    if info["other_settings"]:
+        echo(
+            f"{info['other_settings']} documents were chunked or embedded under other settings; "
+            "ingest their files again to redo them with the current ones."
+        )
 
 
 @click.command()

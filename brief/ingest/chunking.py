@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from brief.text import estimate_tokens, sentence_spans
 from brief.types import Article, Chunk
+
+if TYPE_CHECKING:
+    from brief.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -13,6 +17,28 @@ class ChunkingOptions:
     target_tokens: int = 200
     max_tokens: int = 240
     overlap_sentences: int = 1
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChunkingOptions:
+        return cls(settings.chunk_target_tokens, settings.chunk_max_tokens, settings.chunk_overlap_sentences)
+
+    @property
+    def recipe(self) -> str:
+        """These options in a few characters, stored with every document chunked by them."""
+        return f"chunks {self.target_tokens}/{self.max_tokens}/{self.overlap_sentences}"
+
+
+def index_recipe(options: ChunkingOptions, embedded_tokens: int | None) -> str:
+    """How documents are chunked and embedded, stored with each; a stored document with
+    another recipe is chunked again by the next ingest that reads it. `embedded_tokens`:
+    the word pieces of a chunk the embedder reads, where it reads fewer than all."""
+    return f"{options.recipe}; embeds {embedded_tokens}" if embedded_tokens else options.recipe
+
+
+def settings_recipe(settings: Settings) -> str:
+    """The recipe an ingest under `settings` writes."""
+    reads = settings.embed_max_tokens if settings.embedder == "minilm" else None
+    return index_recipe(ChunkingOptions.from_settings(settings), reads)
 
 
 @dataclass(frozen=True)

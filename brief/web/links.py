@@ -117,8 +117,7 @@ class _OriginIngestor(Ingestor):
     """The Ingestor, told which address each snapshot came from."""
 
     def __init__(self, library: Library, origins: dict[str, str]) -> None:
-        s = library.settings
-        options = ChunkingOptions(s.chunk_target_tokens, s.chunk_max_tokens, s.chunk_overlap_sentences)
+        options = ChunkingOptions.from_settings(library.settings)
         super().__init__(library.store, library.embedder, options)
         self.origins = origins
 
