@@ -103,6 +103,7 @@ class ExtractiveGenerator:
         picked = pool.select(
             pool.answer_probability(focus), chosen, o.max_sentences, o.keep_ratio, o.novelty_weight, questions
         )
+        picked = _with_antecedents(pool, picked, len(chosen), o.max_sentences)
         sentences = [pool.candidates[i] for i in pool.reading_order(picked)]
         return Draft([DraftSentence(neutralize_markers(c.text), [c.passage]) for c in sentences], self.name)
 
@@ -149,6 +150,22 @@ def _preceding(pool: SentencePool, index: int) -> int | None:
     if text[pool.candidates[before].end : pool.candidates[index].start].strip():
         return None  # a fragment or a repeated sentence lies between: not the lead-in
     return before
+
+
+def _with_antecedents(pool: SentencePool, picked: list[int], answers: int, limit: int) -> list[int]:
+    """Picked sentences, each one that refers back ("It will ...", "They ...") led by the
+    sentence it refers to, which a reader needs to know what "it" is. `picked` is in the order
+    of choice and its first `answers` are the answer itself: those always stay; a later pick
+    that no longer fits in `limit` with its lead-in is left out."""
+    result: list[int] = []
+    for n, index in enumerate(picked):
+        unit = [index]
+        before = _preceding(pool, index) if pool.candidates[index].refers_back else None
+        if before is not None and before not in result:
+            unit.insert(0, before)
+        if n < answers or len(result) + len(unit) <= limit:
+            result.extend(i for i in unit if i not in result)
+    return result
 
 
 def _names_it(pool: SentencePool, index: int, preceding: int, question: str, wants: set[str]) -> bool:
