@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ChunkingOptions:
-    target_tokens: int = 400
-    max_tokens: int = 480
+    target_tokens: int = 200
+    max_tokens: int = 240
     overlap_sentences: int = 1
 
     @classmethod
