@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brief.ingest.chunking import ChunkingOptions, chunk_article, index_recipe
+from brief.ingest.chunking import ChunkingOptions, chunk_article, index_recipe, made_alike
 from brief.ingest.files import IngestLimits, Skipped
 from brief.ingest.loaders import LoadError, open_source, scan_inputs
 from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter
@@ -210,7 +210,7 @@ class Ingestor:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
         remembered = self._seen.get(key, source.digest)
         if remembered is not None and all(
-            d in known and key in known[d].paths and known[d].recipe == self.recipe for d in remembered
+            d in known and key in known[d].paths and made_alike(known[d].recipe, self.recipe) for d in remembered
         ):
             # Same bytes as last time, every article from them still stored and made the way the
             # settings now ask: no parsing.
@@ -275,7 +275,7 @@ class Ingestor:
         listed.add(doc_id)
         outcome.doc_ids.append(doc_id)
         stored = known.get(doc_id)
-        if stored is not None and stored.recipe == self.recipe:
+        if stored is not None and made_alike(stored.recipe, self.recipe):
             # Stored, or queued earlier in this run: remember this file too.
             if key not in stored.paths:
                 stored.paths.append(key)

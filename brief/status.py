@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from brief.backends import resolve_backend
-from brief.ingest.chunking import settings_recipe
+from brief.ingest.chunking import made_alike, settings_recipe
 from brief.settings import Settings
 from brief.store import Store
 
@@ -26,5 +26,5 @@ def library_status(settings: Settings, store: Store) -> dict[str, Any]:
         "stored_chunks": store.stored_chunks(),
         "sources": snapshot.sources(),
         # Chunked or embedded under other settings: the next ingest of their files redoes them.
-        "other_settings": sum(1 for r in snapshot.recipes().values() if r != recipe),
+        "other_settings": sum(1 for r in snapshot.recipes().values() if not made_alike(r, recipe)),
     }

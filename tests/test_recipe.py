@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import SEED, assert_store_consistent, copy_small_set, make_library, run_cli
 
-from brief.ingest.chunking import ChunkingOptions, index_recipe, settings_recipe
+from brief.ingest.chunking import ChunkingOptions, index_recipe, made_alike, settings_recipe
 from brief.settings import Settings
 from brief.status import library_status
 
@@ -28,6 +28,16 @@ def test_recipe_names_chunking_and_embedded_words() -> None:
     assert settings_recipe(settings) == "chunks 300/360/2; embeds 96"
     openai = settings.model_copy(update={"embedder": "openai"})
     assert settings_recipe(openai) == "chunks 300/360/2"
+
+
+def test_documents_from_before_recipes_count_as_made_with_the_old_defaults() -> None:
+    # An upgrade must not re-embed a whole library made with the defaults of the time.
+    assert made_alike("", settings_recipe(Settings()))
+    assert made_alike("", "chunks 200/240/1; embeds 256") and made_alike("", "chunks 200/240/1")
+    assert not made_alike("", "chunks 200/240/1; embeds 128")
+    assert not made_alike("", "chunks 400/480/1; embeds 256")
+    assert made_alike("chunks 400/480/1; embeds 128", "chunks 400/480/1; embeds 128")
+    assert not made_alike("chunks 400/480/1; embeds 128", "chunks 400/480/1; embeds 64")
 
 
 def test_changed_chunk_settings_rechunk_stored_documents(settings_factory, embedder, tmp_path: Path) -> None:

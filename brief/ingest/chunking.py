@@ -35,6 +35,19 @@ def index_recipe(options: ChunkingOptions, embedded_tokens: int | None) -> str:
     return f"{options.recipe}; embeds {embedded_tokens}" if embedded_tokens else options.recipe
 
 
+# Documents stored before recipes were recorded were made with the defaults of that time.
+_LEGACY_OPTIONS = ChunkingOptions(200, 240, 1)
+_LEGACY_EMBEDDED_TOKENS = 256
+
+
+def made_alike(stored: str, current: str) -> bool:
+    """Whether a document stored with recipe `stored` ("" = before recipes) is made as
+    `current` asks, so that an ingest can keep it as it is."""
+    if not stored:
+        stored = index_recipe(_LEGACY_OPTIONS, _LEGACY_EMBEDDED_TOKENS if "; embeds " in current else None)
+    return stored == current
+
+
 def settings_recipe(settings: Settings) -> str:
     """The recipe an ingest under `settings` writes."""
     reads = settings.embed_max_tokens if settings.embedder == "minilm" else None
