@@ -398,9 +398,20 @@ def in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
+def test_cli_eval_output_that_cannot_be_written_fails_before_the_run(in_repo: Path) -> None:
+    folder = in_repo / "reports"
+    folder.mkdir()
+    result = run_cli("eval", "eval/sample.yaml", "--md", str(folder), home=in_repo / "home", cwd=REPO, timeout=300)
+    assert result.returncode == 2
+    assert "--md" in result.stderr and f"{folder} is a folder, not a file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (in_repo / "home").exists()  # refused before any store was opened or question asked
+
+
 def test_cli_eval_writes_json_markdown_png_and_gates(in_repo: Path) -> None:
     tmp_path = in_repo
-    out_json, out_md, out_png = tmp_path / "run.json", tmp_path / "run.md", tmp_path / "run.png"
+    # Outputs may go to a folder that does not exist yet (CI writes into a fresh one).
+    out_json, out_md, out_png = tmp_path / "out" / "run.json", tmp_path / "run.md", tmp_path / "charts" / "run.png"
     result = run_cli(
         "eval",
         "eval/sample.yaml",

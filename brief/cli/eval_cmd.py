@@ -23,6 +23,19 @@ def _threshold(values: tuple[str, ...]) -> dict[str, float]:
     return thresholds
 
 
+def _ready_to_write(path: Path | None, option: str) -> None:
+    """Make an output's folder before the run, so that a long evaluation is never lost to a
+    path it cannot write at the end."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror or exc}", param_hint=option) from None
+    if path.is_dir():
+        raise click.BadParameter(f"{path} is a folder, not a file", param_hint=option)
+
+
 @click.command(name="eval")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--backend", "-b", type=BACKEND_CHOICE, default="extractive", show_default=True, help="Generator.")
@@ -60,6 +73,8 @@ def evaluate(
     from brief.settings import Settings
 
     thresholds = _threshold(fail_under)
+    for path, option in ((json_out, "--json"), (md_out, "--md"), (png_out, "--png")):
+        _ready_to_write(path, option)
     settings = Settings()
     with Progress(
         TextColumn("evaluating"),
