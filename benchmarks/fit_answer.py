@@ -89,6 +89,11 @@ def main() -> None:
     parser.add_argument("--features", type=Path, help="feature cache (default HOME/answer-features-kK.npz)")
     parser.add_argument("--refresh", action="store_true", help="recompute the features even if cached")
     parser.add_argument("--no-veto", action="store_true", help="curve without the answerer's figure veto")
+    parser.add_argument(
+        "--keep-weights",
+        action="store_true",
+        help="keep the shipped weights and read only the cut-off off the curve (e.g. for other chunk settings)",
+    )
     parser.add_argument("--note", default="", help="added to the provenance (how DEV was cut, what is held out)")
     args = parser.parse_args()
     home = (args.home or args.dev / "home").resolve()
@@ -136,7 +141,12 @@ def main() -> None:
         ok, veto = np.concatenate(eligible), np.array(vetoed)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, x=x, y=y, q=q, ok=ok, veto=veto)
-    weights, bias = fit_logistic(x, y, PRIOR_SCALE * BRIEF_WEIGHTS.astype(float), args.l2)
+    if args.keep_weights:
+        shipped = json.loads(OUT.read_text(encoding="utf-8"))
+        weights = np.array([shipped["weights"][name] for name in FEATURES], dtype=float)
+        bias = float(shipped["bias"])
+    else:
+        weights, bias = fit_logistic(x, y, PRIOR_SCALE * BRIEF_WEIGHTS.astype(float), args.l2)
     probability = 1 / (1 + np.exp(-(x @ weights + bias)))
     answered = np.where(ok, probability, 0.0)
     asked = sorted(set(q.tolist()))  # questions with at least one candidate sentence
@@ -162,13 +172,22 @@ def main() -> None:
     for p in points:
         mark = "  <- chosen" if p is chosen else ""
         print(f"{p['threshold']:9.3f}  {p['answerable_declined']:19.3f}  {p['unanswerable_answered']:21.3f}{mark}")
+    source = (
+        f"{args.dev.name}/dev.yaml ({int(answerable.sum())} answerable, {int((~answerable).sum())} unanswerable "
+        f"RealTime QA questions, {len(y)} candidate sentences of the top {args.k} passages)"
+    )
+    rule = f"the lowest threshold with unanswerable answered <= {args.max_answered}"
+    if args.keep_weights:  # the weights keep where they came from; only the cut-off is new
+        provenance = (
+            f"{shipped['provenance']}. Cut-off refitted by benchmarks/fit_answer.py --keep-weights on "
+            f"{datetime.date.today().isoformat()} from {source}: {rule}"
+        )
+    else:
+        provenance = (
+            f"fitted by benchmarks/fit_answer.py on {datetime.date.today().isoformat()} from {source}; cut-off: {rule}"
+        )
     payload = {
-        "provenance": (
-            f"fitted by benchmarks/fit_answer.py on {datetime.date.today().isoformat()} from {args.dev.name}/dev.yaml "
-            f"({int(answerable.sum())} answerable, {int((~answerable).sum())} unanswerable RealTime QA questions, "
-            f"{len(y)} candidate sentences of the top {args.k} passages); cut-off: the lowest threshold with "
-            f"unanswerable answered <= {args.max_answered}" + (f"; {args.note}" if args.note else "")
-        ),
+        "provenance": provenance + (f"; {args.note}" if args.note else ""),
         "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, weights, strict=True)},
         "bias": round(bias, 4),
         "min_relevance": chosen["threshold"],
