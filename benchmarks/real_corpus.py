@@ -2,6 +2,7 @@
 peak memory of a small slice of the same corpus measured in the same run.
 
     python benchmarks/real_corpus.py DEV [--first 378] [--before REF] [--json OUT] [--keep-home DIR]
+    python benchmarks/real_corpus.py DEV --chroma-server   # the vectors in a `chroma run` server
     python benchmarks/run.py --real DEV          # the same lines inside the main table
 
 DEV is a folder made by ../shared/tools/newsqa_dev.py (DEV/corpus/articles.jsonl, DEV/dev.yaml).
@@ -16,6 +17,10 @@ process with its own BRIEF_HOME under a temporary folder:
    model is loaded) and the median of the next ten, on the development set's questions;
 3. `brief status`, wall time of a fresh process (median of three).
 
+With --chroma-server every ingest writes to its own fresh `chroma run` server (the store users
+move to when one machine's memory is not enough): brief's process and the server's peak memory
+are then measured apart (the server's VmHWM from /proc).
+
 Nothing here asserts; targets print PASS or MISS.
 """
 
@@ -29,6 +34,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
+import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -81,18 +87,77 @@ _QUERY_CHILD = textwrap.dedent(
 )
 
 
-def _env(tree: Path, home: Path, collection: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
+# Settings a run passes on to its children (e.g. the chunk sizes being compared); the rest of
+# BRIEF_* is dropped so that the measurement does not depend on the caller's own setup.
+_PASSED_ON = ("BRIEF_CHUNK_TARGET_TOKENS", "BRIEF_CHUNK_MAX_TOKENS", "BRIEF_EMBED_MAX_TOKENS", "BRIEF_EMBED_READ_ENDS")
+
+
+def _env(tree: Path, home: Path, collection: str | None, chroma_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_") or k in _PASSED_ON}
     env.update(BRIEF_HOME=str(home), PYTHONPATH=str(tree), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
     if collection:
         env["BRIEF_COLLECTION"] = collection
+    if chroma_url:
+        env["BRIEF_CHROMA_URL"] = chroma_url
     return env
 
 
+class ChromaServer:
+    """A fresh `chroma run` on a free loopback port, and its peak resident memory."""
+
+    def __init__(self, data: Path) -> None:
+        chroma = Path(sys.executable).parent / "chroma"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = (data.parent / f"{data.name}.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(data), "--port", str(port), "--host", "127.0.0.1"],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, deadline_s: float = 120.0) -> None:
+        import urllib.request
+
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chroma run exited with code {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=5):
+                    return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"chroma run did not answer on {self.url} within {deadline_s:.0f} s")
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
 def child(
-    tree: Path, script: str, args: list[str], home: Path, cwd: Path, collection: str | None = None
+    tree: Path,
+    script: str,
+    args: list[str],
+    home: Path,
+    cwd: Path,
+    collection: str | None = None,
+    chroma_url: str | None = None,
 ) -> dict[str, Any]:
-    env = _env(tree, home, collection)
+    env = _env(tree, home, collection, chroma_url)
     done = subprocess.run(
         [sys.executable, "-c", script, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
@@ -101,8 +166,10 @@ def child(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def status_seconds(tree: Path, home: Path, cwd: Path, collection: str | None = None, runs: int = 3) -> float:
-    env = _env(tree, home, collection)
+def status_seconds(
+    tree: Path, home: Path, cwd: Path, collection: str | None = None, runs: int = 3, chroma_url: str | None = None
+) -> float:
+    env = _env(tree, home, collection, chroma_url)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -140,19 +207,37 @@ def eval_home(dev: Path, base: Path) -> tuple[Path, str]:
     return base / "eval" / key, "eval"
 
 
-def measure_tree(tree: Path, label: str, dev: Path, first: int, work: Path, keep: Path | None = None) -> dict[str, Any]:
+def measure_tree(
+    tree: Path, label: str, dev: Path, first: int, work: Path, keep: Path | None = None, server: bool = False
+) -> dict[str, Any]:
     corpus = dev / "corpus" / "articles.jsonl"
     out: dict[str, Any] = {"label": label}
     small = first_articles(corpus, first, work / "slice" / "articles.jsonl")
-    log(f"[{label}] ingest of the first {first} articles")
-    out["slice"] = child(tree, _INGEST_CHILD, [str(small)], work / f"{label}-slice-home", work)
+    log(f"[{label}] ingest of the first {first} articles" + (" into a fresh chroma server" if server else ""))
+    slice_server = ChromaServer(work / f"{label}-slice-chroma") if server else None
+    try:
+        url = slice_server.url if slice_server else None
+        out["slice"] = child(tree, _INGEST_CHILD, [str(small)], work / f"{label}-slice-home", work, chroma_url=url)
+        if slice_server:
+            out["slice"]["server_peak_rss_mb"] = slice_server.peak_rss_mb()
+    finally:
+        if slice_server:
+            slice_server.stop()
     log(f"[{label}] ingest of the whole corpus ({corpus.stat().st_size / 1e6:.0f} MB)")
     home, collection = eval_home(dev, keep) if keep and label == "now" else (work / f"{label}-home", None)
-    out["full"] = child(tree, _INGEST_CHILD, [str(dev / "corpus")], home, work, collection)
-    out["memory_ratio"] = out["full"]["peak_rss_mb"] / out["slice"]["peak_rss_mb"]
-    log(f"[{label}] first retrieval in a fresh process")
-    out["query"] = child(tree, _QUERY_CHILD, [json.dumps(questions(dev))], home, work, collection)
-    out["status_s"] = status_seconds(tree, home, work, collection)
+    full_server = ChromaServer(work / f"{label}-chroma") if server else None
+    try:
+        url = full_server.url if full_server else None
+        out["full"] = child(tree, _INGEST_CHILD, [str(dev / "corpus")], home, work, collection, url)
+        if full_server:
+            out["full"]["server_peak_rss_mb"] = full_server.peak_rss_mb()
+        out["memory_ratio"] = out["full"]["peak_rss_mb"] / out["slice"]["peak_rss_mb"]
+        log(f"[{label}] first retrieval in a fresh process")
+        out["query"] = child(tree, _QUERY_CHILD, [json.dumps(questions(dev))], home, work, collection, url)
+        out["status_s"] = status_seconds(tree, home, work, collection, chroma_url=url)
+    finally:
+        if full_server:
+            full_server.stop()
     return out
 
 
@@ -161,6 +246,7 @@ def lines(results: list[dict[str, Any]]) -> list[tuple[str, str, str, bool | Non
     rows: list[tuple[str, str, str, bool | None]] = []
     for r in results:
         now = r["label"] == "now"
+        server = "server_peak_rss_mb" in r["full"]
         full, part, query = r["full"], r["slice"], r["query"]
         rows.append(
             (
@@ -173,13 +259,22 @@ def lines(results: list[dict[str, Any]]) -> list[tuple[str, str, str, bool | Non
         )
         rows.append(
             (
-                f"real corpus peak memory [{r['label']}]",
+                f"real corpus peak memory [{r['label']}]" + (" (brief; vectors in a server)" if server else ""),
                 f"{full['peak_rss_mb']:.0f} MB whole vs {part['peak_rss_mb']:.0f} MB first slice "
                 f"({part['chunks']} chunks): {r['memory_ratio']:.2f}x",
                 f"<= {MEMORY_RATIO_TARGET}x",
                 r["memory_ratio"] <= MEMORY_RATIO_TARGET if now else None,
             )
         )
+        if server:
+            rows.append(
+                (
+                    f"chroma server peak memory [{r['label']}]",
+                    f"{full['server_peak_rss_mb']:.0f} MB whole vs {part['server_peak_rss_mb']:.0f} MB first slice",
+                    "",
+                    None,
+                )
+            )
         rows.append(
             (
                 f"real corpus first retrieval [{r['label']}]",
@@ -206,11 +301,13 @@ def before_tree(ref: str, target: Path) -> Path:
     return target
 
 
-def run(dev: Path, first: int, before: str | None, work: Path, keep: Path | None = None) -> list[dict[str, Any]]:
+def run(
+    dev: Path, first: int, before: str | None, work: Path, keep: Path | None = None, server: bool = False
+) -> list[dict[str, Any]]:
     trees = [(REPO, "now")]
     if before:
         trees.append((before_tree(before, work / "before-tree"), f"before {before}"))
-    return [measure_tree(tree, label, dev, first, work, keep) for tree, label in trees]
+    return [measure_tree(tree, label, dev, first, work, keep, server) for tree, label in trees]
 
 
 def log(message: str) -> None:
@@ -228,12 +325,14 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="keep the whole-corpus store where `benchmarks/newsqa.py DEV --home DIR` looks for it",
     )
+    parser.add_argument(
+        "--chroma-server", action="store_true", help="store the vectors in fresh `chroma run` servers (memory apart)"
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="brief-real-"))
     try:
-        results = run(
-            args.dev.resolve(), args.first, args.before, work, args.keep_home.resolve() if args.keep_home else None
-        )
+        keep = args.keep_home.resolve() if args.keep_home else None
+        results = run(args.dev.resolve(), args.first, args.before, work, keep, args.chroma_server)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for what, value, target, passed in lines(results):
