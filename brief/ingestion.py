@@ -150,8 +150,9 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
         self.options = options
-        # MiniLM reads only a chunk's first `max_tokens` word pieces: part of how a vector is made.
-        self.recipe = index_recipe(options, getattr(embedder, "max_tokens", None))
+        # What MiniLM reads of a long chunk (e.g. its first and last 64 word pieces) is part of
+        # how a vector is made.
+        self.recipe = index_recipe(options, getattr(embedder, "reads", None))
         self.group_chunks = group_chunks
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
         self.limits = ingest_limits(store.settings)

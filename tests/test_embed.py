@@ -136,3 +136,21 @@ def test_store_refuses_the_other_minilm_variant(settings_factory, embedder: Mini
     with pytest.raises(EmbedderMismatch, match="BRIEF_EMBED_QUANTIZED"):
         Store(settings, minilm_name(quantized=False))
     assert len(Store(settings, minilm_name(quantized=True)).documents()) == 3
+
+
+def test_a_long_text_is_read_at_both_ends() -> None:
+    """Past what the model reads, a chunk's last sentences still shape its vector."""
+    opening = "The harbour council met on Tuesday to discuss the budget for the coming year. " * 6
+    ending = "Volcanic ash grounded every flight at the island airport for three days."
+    text = opening + ending
+    ends = MiniLMEmbedder(max_tokens=64)
+    head = MiniLMEmbedder(max_tokens=64, read_ends=False)
+    assert ends.count_tokens(text) > 64 and (ends.reads, head.reads) == ("32+32", "64")
+    window = ends._read_window(ends._tokenizer.encode(text).ids)
+    full = ends._counting_tokenizer.encode(text).ids
+    assert len(window) == 64 and window[0] == full[0] and window[-1] == full[-1]  # [CLS] ... [SEP]
+    assert list(window[-32:]) == full[-32:] and list(window[:32]) == full[:32]
+    query = ends.encode(["Why were flights at the island airport grounded?"])[0]
+    assert float(ends.encode([text])[0] @ query) > float(head.encode([text])[0] @ query) + 0.1
+    # A text that fits is read whole, the same either way.
+    assert np.array_equal(ends.encode([ending])[0], head.encode([ending])[0])

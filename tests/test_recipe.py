@@ -20,24 +20,28 @@ def _folder(tmp_path: Path) -> Path:
 
 def test_recipe_names_chunking_and_embedded_words() -> None:
     options = ChunkingOptions(400, 480, 1)
-    assert index_recipe(options, 128) == "chunks 400/480/1; embeds 128"
+    assert index_recipe(options, "64+64") == "chunks 400/480/1; embeds 64+64"
     assert index_recipe(options, None) == "chunks 400/480/1"
-    assert index_recipe(ChunkingOptions(400, 480, 0), 128) != index_recipe(options, 128)
-    assert index_recipe(options, 64) != index_recipe(options, 128)
+    assert index_recipe(ChunkingOptions(400, 480, 0), "64+64") != index_recipe(options, "64+64")
+    assert index_recipe(options, "32+32") != index_recipe(options, "64+64")
     settings = Settings(chunk_target_tokens=300, chunk_max_tokens=360, chunk_overlap_sentences=2, embed_max_tokens=96)
-    assert settings_recipe(settings) == "chunks 300/360/2; embeds 96"
+    assert settings_recipe(settings) == "chunks 300/360/2; embeds 48+48"
+    # Reading only a long chunk's opening makes other vectors than reading both its ends.
+    assert settings_recipe(settings.model_copy(update={"embed_read_ends": False})) == "chunks 300/360/2; embeds 96"
+    assert settings_recipe(Settings()) == "chunks 400/480/1; embeds 64+64"
     openai = settings.model_copy(update={"embedder": "openai"})
     assert settings_recipe(openai) == "chunks 300/360/2"
 
 
-def test_documents_from_before_recipes_count_as_made_with_the_old_defaults() -> None:
-    # An upgrade must not re-embed a whole library made with the defaults of the time.
-    assert made_alike("", settings_recipe(Settings()))
+def test_documents_from_before_recipes_count_as_made_with_their_defaults() -> None:
+    # Documents stored before recipes were made as 200/240 chunks read whole (256 word pieces):
+    # the next ingest under other settings, today's defaults included, chunks them again.
     assert made_alike("", "chunks 200/240/1; embeds 256") and made_alike("", "chunks 200/240/1")
+    assert not made_alike("", settings_recipe(Settings()))
     assert not made_alike("", "chunks 200/240/1; embeds 128")
     assert not made_alike("", "chunks 400/480/1; embeds 256")
-    assert made_alike("chunks 400/480/1; embeds 128", "chunks 400/480/1; embeds 128")
-    assert not made_alike("chunks 400/480/1; embeds 128", "chunks 400/480/1; embeds 64")
+    assert made_alike("chunks 400/480/1; embeds 64+64", "chunks 400/480/1; embeds 64+64")
+    assert not made_alike("chunks 400/480/1; embeds 128", "chunks 400/480/1; embeds 64+64")
 
 
 def test_changed_chunk_settings_rechunk_stored_documents(settings_factory, embedder, tmp_path: Path) -> None:
@@ -48,7 +52,7 @@ def test_changed_chunk_settings_rechunk_stored_documents(settings_factory, embed
     assert first.ok and first.count("added") == 4 and first.rechunked == 0
     before = library.store.documents()
     seed_id = next(d for d, r in before.items() if r.paths[0].endswith(SEED.name))
-    assert {r.recipe for r in before.values()} == {f"chunks 60/80/1; embeds {embedder.max_tokens}"}
+    assert {r.recipe for r in before.values()} == {f"chunks 60/80/1; embeds {embedder.reads}"}
 
     larger = settings_factory(chunk_target_tokens=400, chunk_max_tokens=480)
     assert library_status(larger, library.store)["other_settings"] == 4
@@ -59,7 +63,7 @@ def test_changed_chunk_settings_rechunk_stored_documents(settings_factory, embed
     assert "4 documents chunked again with the current settings" in second.summary()
     after = library.store.documents()
     assert set(after) == set(before)  # same documents, same ids: only their chunks were redone
-    assert {r.recipe for r in after.values()} == {f"chunks 400/480/1; embeds {embedder.max_tokens}"}
+    assert {r.recipe for r in after.values()} == {f"chunks 400/480/1; embeds {embedder.reads}"}
     assert after[seed_id].chunks < before[seed_id].chunks
     assert second.chunks_written == sum(r.chunks for r in after.values())
     assert_store_consistent(library.store)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from brief.settings import minilm_reads
 from brief.text import estimate_tokens, sentence_spans
 from brief.types import Article, Chunk
 
@@ -14,8 +15,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ChunkingOptions:
-    target_tokens: int = 200
-    max_tokens: int = 240
+    target_tokens: int = 400
+    max_tokens: int = 480
     overlap_sentences: int = 1
 
     @classmethod
@@ -28,29 +29,29 @@ class ChunkingOptions:
         return f"chunks {self.target_tokens}/{self.max_tokens}/{self.overlap_sentences}"
 
 
-def index_recipe(options: ChunkingOptions, embedded_tokens: int | None) -> str:
+def index_recipe(options: ChunkingOptions, reads: str | None) -> str:
     """How documents are chunked and embedded, stored with each; a stored document with
-    another recipe is chunked again by the next ingest that reads it. `embedded_tokens`:
-    the word pieces of a chunk the embedder reads, where it reads fewer than all."""
-    return f"{options.recipe}; embeds {embedded_tokens}" if embedded_tokens else options.recipe
+    another recipe is chunked again by the next ingest that reads it. `reads`: which word
+    pieces of a long chunk the embedder reads ("128", "64+64"), where it reads fewer than all."""
+    return f"{options.recipe}; embeds {reads}" if reads else options.recipe
 
 
 # Documents stored before recipes were recorded were made with the defaults of that time.
 _LEGACY_OPTIONS = ChunkingOptions(200, 240, 1)
-_LEGACY_EMBEDDED_TOKENS = 256
+_LEGACY_READS = "256"
 
 
 def made_alike(stored: str, current: str) -> bool:
     """Whether a document stored with recipe `stored` ("" = before recipes) is made as
     `current` asks, so that an ingest can keep it as it is."""
     if not stored:
-        stored = index_recipe(_LEGACY_OPTIONS, _LEGACY_EMBEDDED_TOKENS if "; embeds " in current else None)
+        stored = index_recipe(_LEGACY_OPTIONS, _LEGACY_READS if "; embeds " in current else None)
     return stored == current
 
 
 def settings_recipe(settings: Settings) -> str:
     """The recipe an ingest under `settings` writes."""
-    reads = settings.embed_max_tokens if settings.embedder == "minilm" else None
+    reads = minilm_reads(settings.embed_max_tokens, settings.embed_read_ends) if settings.embedder == "minilm" else None
     return index_recipe(ChunkingOptions.from_settings(settings), reads)
 
 
