@@ -11,6 +11,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,10 @@ from conftest import CORPUS, free_port, run_cli
 from test_answer import assert_quotes_verbatim, assert_well_numbered, isolated_library, passages_by_chunk
 
 from brief.cite import parse_cited_text
+from brief.generate.context_budget import LOCAL_REPLY_TOKENS, cost, fit_passages
 from brief.generate.llama_server import LlamaServer, shared_server, smollm2_model_path
 from brief.library import Library
+from brief.prompts import format_sources, new_fence
 from brief.types import Answer
 
 pytestmark = pytest.mark.llm
@@ -174,6 +177,31 @@ def test_local_backend_answers_and_reports_local(local_library: Library) -> None
     assert not answer.notice or "verified" in answer.notice
     assert len(items) > 2  # streamed
     check_answer_is_grounded(local_library, QUESTION, answer)
+
+
+def test_local_backend_fits_long_passages_into_its_context(local_library: Library) -> None:
+    """Six passages and a reply do not fit the test server's 2,048-token context (counted by
+    the model's own tokenizer): the prompt carries the best-ranked passages that fit, and the
+    local model answers (before, llama.cpp refused and the answer fell back to extractive)."""
+    k = 6
+    passages = list(passages_by_chunk(local_library, QUESTION, k).values())
+    server = shared_server(MODEL, context=2048, threads=1)
+    every_source = format_sources(passages, new_fence())
+    request = urllib.request.Request(
+        server.base_url.rsplit("/v1", 1)[0] + "/tokenize",
+        data=json.dumps({"content": every_source}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as reply:
+        tokens = len(json.load(reply)["tokens"])
+    assert tokens + LOCAL_REPLY_TOKENS > 2048, tokens
+    generator = local_library.generator("local")
+    fitted = fit_passages(passages, generator.source_budget - cost(QUESTION))
+    assert fitted and fitted[0] == 0 and len(fitted) < k
+    answer = local_library.ask(QUESTION, k=k, backend="local")
+    assert answer.backend == "local", answer.notice
+    assert not answer.notice or "verified" in answer.notice
+    check_answer_is_grounded(local_library, QUESTION, answer, k=k)
 
 
 # ----- fault injection --------------------------------------------------------------------------

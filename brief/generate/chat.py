@@ -21,6 +21,7 @@ from brief.generate.base import (
     History,
 )
 from brief.generate.chat_brief import write_chat_brief
+from brief.generate.context_budget import LOCAL_REPLY_TOKENS, cost, fit_passages, source_budget
 from brief.generate.echo_filter import FenceEchoFilter
 from brief.prompts import format_history, format_sources, load_prompt, new_fence
 from brief.types import Passage
@@ -55,18 +56,30 @@ _LENGTH_LIMIT = _LengthLimit()
 class ChatGenerator:
     """Prompt -> chat model -> cited text, for any LangChain chat model."""
 
-    def __init__(self, name: str, llm: Any, prompts_dir: Path, label: str = "", deadline: float = 60.0) -> None:
+    def __init__(
+        self,
+        name: str,
+        llm: Any,
+        prompts_dir: Path,
+        label: str = "",
+        deadline: float = 60.0,
+        source_budget: int | None = None,
+    ) -> None:
         self.name = name
         self.llm = llm
         self.prompts_dir = prompts_dir
         self.label = label or name
+        # Tokens a prompt's sources may take (a small model's context); None: no limit.
+        self.source_budget = source_budget
         # Seconds one model call may take in all (connect, retries, every token): a model that
         # drips tokens cannot hold a reader longer than this.
         self.deadline = deadline
 
     def _inputs(self, question: str, passages: list[Passage]) -> dict[str, str]:
         fence = new_fence()
-        return {"question": question, "sources": format_sources(passages, fence), "fence": fence}
+        budget = None if self.source_budget is None else self.source_budget - cost(question)
+        sources = format_sources(passages, fence, only=fit_passages(passages, budget))
+        return {"question": question, "sources": sources, "fence": fence}
 
     def complete(self, prompt: str, inputs: dict[str, str]) -> str:
         """The model's reply to the prompt file PROMPT; any client failure is a GenerationError."""
@@ -103,7 +116,7 @@ class ChatGenerator:
         yield draft
 
     def write_brief(self, topic: str, passages: list[Passage]) -> Iterator[str | BriefDraft]:
-        return write_chat_brief(self.complete, topic, passages, self.name)
+        return write_chat_brief(self.complete, topic, passages, self.name, self.source_budget)
 
     def _pieces(self, prompt: str, inputs: dict[str, str]) -> Iterator[str | _LengthLimit]:
         """The reply's text pieces as they arrive, within the deadline, then `_LENGTH_LIMIT` if the
@@ -214,10 +227,13 @@ def local_generator(settings: Any) -> ChatGenerator:
         temperature=settings.temperature,
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
-        max_tokens=300,
+        max_tokens=LOCAL_REPLY_TOKENS,
     )
     label = f"local {Path(settings.local_model_path).name}"
-    return ChatGenerator("local", llm, settings.prompts_dir, label=label, deadline=settings.llm_timeout)
+    budget = source_budget(settings.local_context)
+    return ChatGenerator(
+        "local", llm, settings.prompts_dir, label=label, deadline=settings.llm_timeout, source_budget=budget
+    )
 
 
 class _DeadlinePassed(Exception):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 from brief.cite import parse_cited_text
 from brief.generate.base import BriefDraft, DraftSentence
+from brief.generate.context_budget import cost, fit_notes, fit_passages
 from brief.generate.sections import SECTION_LIMITS, SECTIONS
 from brief.prompts import format_sources, new_fence
 from brief.types import Passage
@@ -19,20 +20,26 @@ Complete = Callable[[str, dict[str, str]], str]
 
 
 def write_chat_brief(
-    complete: Complete, topic: str, passages: list[Passage], backend: str
+    complete: Complete, topic: str, passages: list[Passage], backend: str, budget: int | None = None
 ) -> Iterator[str | BriefDraft]:
     """Map: cited notes per document group. Reduce: each section from the notes. Yields a
-    progress line before each model call, then the BriefDraft."""
+    progress line before each model call, then the BriefDraft. `budget`: tokens a prompt's
+    sources and notes may take (a small model's context), the best-ranked kept; None: all."""
     fence = new_fence()
     groups: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
         groups.setdefault(p.chunk.doc_id, []).append(i)
+    if budget is not None:
+        budget -= cost(topic)
     notes = []
     for number, members in enumerate(groups.values(), start=1):
         yield f"reading source group {number}/{len(groups)}"
-        sources = format_sources(passages, fence, only=members)
+        sources = format_sources(passages, fence, only=fit_passages(passages, budget, members))
         notes.append(complete("brief_map", {"topic": topic, "sources": sources, "fence": fence}).strip())
-    all_sources = format_sources(passages, fence)
+    # The notes come first (half the budget at most); the best passages fill what is left.
+    notes = fit_notes(notes, None if budget is None else budget // 2)
+    left = None if budget is None else budget - sum(cost(n) for n in notes)
+    all_sources = format_sources(passages, fence, only=fit_passages(passages, left))
     sections: dict[str, list[DraftSentence]] = {}
     for key, title, _ in SECTIONS:
         yield f"writing {title.lower()}"
