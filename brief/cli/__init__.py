@@ -8,6 +8,26 @@ from __future__ import annotations
 
 import sys
 
+# The exit code of a process stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED_EXIT_CODE = 130
+
+
+def _exit_interrupted() -> None:
+    """Exit with 130 after Ctrl-C: streams flushed, atexit cleanup run, then past CPython's own
+    exit check. A KeyboardInterrupt that passed through code CPython ran by PyRun_* (as some
+    imports do) leaves the interpreter marked to kill itself by SIGINT at exit (-2), even
+    after brief handled it and said so (seen in ~1 of 40 interrupted start-ups)."""
+    import atexit
+    import contextlib
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe must not stop the exit
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(INTERRUPTED_EXIT_CODE)
+
+
 try:
     import importlib
     from typing import Any
@@ -18,10 +38,7 @@ try:
     from brief.errors import BriefError
 except KeyboardInterrupt:  # Ctrl-C while Python is still loading the command line
     sys.stderr.write("interrupted\n")
-    raise SystemExit(130) from None
-
-# The exit code of a process stopped by Ctrl-C (128 + SIGINT), as shells report it.
-INTERRUPTED_EXIT_CODE = 130
+    _exit_interrupted()
 
 # command name -> "module:function", in the order `brief --help` lists them.
 _COMMANDS = {
@@ -105,6 +122,10 @@ def run() -> None:
 
     try:
         main()
+    except SystemExit as exc:
+        if exc.code == INTERRUPTED_EXIT_CODE:
+            _exit_interrupted()
+        raise
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
