@@ -30,7 +30,7 @@ MINILM_TOKENIZER = PACKAGE_DIR / "data" / "minilm-tokenizer.json"
 MINILM_MAX_TOKENS = 256
 # What brief gives it by default: 128 (the length it was trained on), from both ends of a longer
 # chunk. On the whole development set, 400-piece chunks read so: MRR@10 0.698 and the answer in
-# the top 5 passages 0.813, against 0.690 and 0.748 for 200-piece chunks read whole, and the
+# the top 5 passages 0.813, against 0.690 and 0.748 for 200-piece chunks, and the
 # model runs ~1.5x less per chunk (benchmarks/README.md).
 MINILM_READ_TOKENS = 128
 

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     # MiniLM: int8 activations (derived once into model_cache) are ~1.5x faster than float.
     embed_quantized: bool = True
     # 128, the length MiniLM was trained on, costs ~2/3 of 256's model time; with 400-piece
-    # chunks read at both ends it retrieves better than 200-piece chunks read whole.
+    # chunks read at both ends it retrieves better than 200-piece chunks (benchmarks/README.md).
     embed_max_tokens: int = Field(
         128, ge=8, le=256, description="Word pieces of each text the bundled MiniLM reads (its limit: 256)."
     )
