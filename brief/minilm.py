@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from brief.onnx_model import bundled_minilm_path, quantized_minilm_path
-from brief.settings import PACKAGE_DIR, Settings, default_model_cache, minilm_name, minilm_reads
+from brief.settings import PACKAGE_DIR, Settings, default_model_cache, minilm_ends, minilm_name, minilm_reads
 
 # onnxruntime would otherwise try to send telemetry; this machine may have no network.
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
@@ -109,8 +109,8 @@ class MiniLM:
         (the first keeps [CLS], the last [SEP])."""
         if len(ids) <= self.max_tokens:
             return np.asarray(ids, dtype=np.int64)
-        head = self.max_tokens // 2
-        return np.asarray(ids[:head] + ids[len(ids) - (self.max_tokens - head) :], dtype=np.int64)
+        head, tail = minilm_ends(self.max_tokens)  # the split the recipe names
+        return np.asarray(ids[:head] + ids[len(ids) - tail :], dtype=np.int64)
 
     def _open_sessions(self) -> queue.SimpleQueue:
         """`workers` sessions; a run borrows one, so concurrent callers never share one."""

@@ -40,13 +40,20 @@ def minilm_name(quantized: bool) -> str:
     return "minilm:all-MiniLM-L6-v2-int8" + ("-dynamic" if quantized else "")
 
 
+def minilm_ends(max_tokens: int) -> tuple[int, int]:
+    """Word pieces MiniLM reads from the start and from the end of a text longer than
+    `max_tokens`, when it reads both ends."""
+    head = max_tokens // 2
+    return head, max_tokens - head
+
+
 def minilm_reads(max_tokens: int, read_ends: bool) -> str:
     """What MiniLM reads of a text longer than `max_tokens`, as written in a recipe:
     "128" for its first 128 word pieces, "64+64" for its first and last 64."""
     if not read_ends:
         return str(max_tokens)
-    head = max_tokens // 2
-    return f"{head}+{max_tokens - head}"
+    head, tail = minilm_ends(max_tokens)
+    return f"{head}+{tail}"
 
 
 def _aliases(name: str, *extra: str) -> AliasChoices:
