@@ -102,7 +102,13 @@ _QUERY_CHILD = textwrap.dedent(
 
 # Settings a run passes on to its children (e.g. the chunk sizes being compared); the rest of
 # BRIEF_* is dropped so that the measurement does not depend on the caller's own setup.
-_PASSED_ON = ("BRIEF_CHUNK_TARGET_TOKENS", "BRIEF_CHUNK_MAX_TOKENS", "BRIEF_EMBED_MAX_TOKENS", "BRIEF_EMBED_READ_ENDS")
+_PASSED_ON = (
+    "BRIEF_CHUNK_TARGET_TOKENS",
+    "BRIEF_CHUNK_MAX_TOKENS",
+    "BRIEF_EMBED_MAX_TOKENS",
+    "BRIEF_EMBED_READ_ENDS",
+    "BRIEF_EMBED_EVERY",
+)
 
 
 def _env(tree: Path, home: Path, collection: str | None, chroma_url: str | None = None) -> dict[str, str]:

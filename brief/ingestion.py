@@ -146,13 +146,15 @@ class Ingestor:
         embedder: MiniLM | OpenAIEmbedder,
         options: ChunkingOptions,
         group_chunks: int = EMBED_GROUP_CHUNKS,
+        embed_every: int = 1,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.options = options
-        # What MiniLM reads of a long chunk (e.g. its first and last 64 word pieces) is part of
-        # how a vector is made.
-        self.recipe = index_recipe(options, getattr(embedder, "reads", None))
+        self.embed_every = embed_every
+        # What MiniLM reads of a long chunk (e.g. its first and last 64 word pieces) and which
+        # chunks share a vector are part of how a vector is made.
+        self.recipe = index_recipe(options, getattr(embedder, "reads", None), embed_every)
         self.group_chunks = group_chunks
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
         self.limits = ingest_limits(store.settings)
@@ -168,7 +170,9 @@ class Ingestor:
             report.chunks_written += chunks
             meter.written(documents, chunks)
 
-        pipeline = self._pipeline = WritePipeline(self.store, self.embedder, embedding_texts, written, meter.tick)
+        pipeline = self._pipeline = WritePipeline(
+            self.store, self.embedder, embedding_texts, written, meter.tick, self.embed_every
+        )
         finished = False
         try:
             try:

@@ -165,7 +165,9 @@ class Library:
         from brief.ingestion import Ingestor
 
         options = ChunkingOptions.from_settings(self.settings)
-        ingestor = Ingestor(self.store, self.embedder, options, self.settings.ingest_group_chunks)
+        ingestor = Ingestor(
+            self.store, self.embedder, options, self.settings.ingest_group_chunks, self.settings.embed_every
+        )
         return ingestor.run([Path(p) for p in paths], prune=prune, progress=progress)
 
     def documents(self) -> list[DocumentRecord]:

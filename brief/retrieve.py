@@ -131,6 +131,20 @@ def _day(yyyymmdd: int) -> date | None:
         return None
 
 
+# Cosine similarities closer than this are the same vector (rounding apart).
+_SAME_SCORE = 1e-6
+
+
+def shared_ranks(ranked: list[tuple[str, float]]) -> list[int]:
+    """Ranks of a best-first list where equal scores share the first rank: chunks that share a
+    vector (a syndicated copy, or embed_every) are equally close, and BM25 decides among them."""
+    ranks: list[int] = []
+    for i, (_, score) in enumerate(ranked):
+        tied = i > 0 and abs(ranked[i - 1][1] - score) <= _SAME_SCORE
+        ranks.append(ranks[-1] if tied else i)
+    return ranks
+
+
 class HybridSearcher:
     """Dense and BM25 candidates, fused with reciprocal rank fusion, capped per document; a
     question about the newest news prefers articles from just before its date."""
@@ -183,8 +197,8 @@ class HybridSearcher:
         lexical = index.search(query, pool, resolved)
 
         fused: dict[str, float] = {}
-        for ranked_ids in (dense, lexical):
-            for rank, (chunk_id, _score) in enumerate(ranked_ids):
+        for ranked_ids, ranks in ((dense, shared_ranks(dense)), (lexical, range(len(lexical)))):
+            for rank, (chunk_id, _score) in zip(ranks, ranked_ids, strict=True):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         chunks = {chunk.chunk_id: chunk for chunk in index.get_chunks(list(fused))}
         window = recency_window(query)

@@ -23,6 +23,7 @@ import numpy as np
 from brief.memory import release_free_memory
 from brief.store import StoredThenFailed
 from brief.types import Chunk, DocumentRecord
+from brief.vector_sharing import owners
 
 Group = list[tuple[DocumentRecord, list[Chunk]]]
 TextsOf = Callable[[Sequence[Chunk]], list[str]]
@@ -63,10 +64,12 @@ class WritePipeline:
         texts_of: TextsOf,
         on_written: Callable[[int, int], None],
         on_wait: Callable[[], None] = lambda: None,
+        embed_every: int = 1,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.texts_of = texts_of
+        self.embed_every = embed_every  # one chunk in this many has a vector of its own
         self.on_written = on_written  # (documents, chunks) of each group once stored (writer thread)
         self.on_wait = on_wait  # called on the caller's thread while it waits (progress keeps moving)
         self.documents_written = 0
@@ -176,8 +179,24 @@ class WritePipeline:
         self.on_written(documents, chunks)
 
     def _vectors(self, group: Group) -> np.ndarray:
-        """The group's vectors; a text met shortly before (a syndicated copy) is not embedded again."""
-        texts = [t for _, chunks in group for t in self.texts_of(chunks)]
+        """The group's vectors, a row per chunk; a chunk that shares a vector (embed_every) gets
+        a copy of its owner's row, and a text met shortly before (a syndicated copy) is not
+        embedded again."""
+        texts: list[str] = []
+        rows: list[int] = []  # per chunk, its row in `texts`
+        for _, chunks in group:
+            own = self.texts_of(chunks)
+            first = len(rows)  # this document's first chunk
+            for i, owner in enumerate(owners([c.index for c in chunks], self.embed_every)):
+                if owner < i:  # chunks come in order: the owner's row is already known
+                    rows.append(rows[first + owner])
+                else:
+                    rows.append(len(texts))
+                    texts.append(own[i])
+        vectors = self._embed_texts(texts)
+        return vectors[rows] if rows else vectors
+
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
         keys = [hashlib.blake2b(t.encode("utf-8", "replace"), digest_size=16).digest() for t in texts]
         found = {k: self._vectors_of_text[k] for k in keys if k in self._vectors_of_text}
         missing = [k for k in dict.fromkeys(keys) if k not in found]

@@ -29,11 +29,13 @@ class ChunkingOptions:
         return f"chunks {self.target_tokens}/{self.max_tokens}/{self.overlap_sentences}"
 
 
-def index_recipe(options: ChunkingOptions, reads: str | None) -> str:
+def index_recipe(options: ChunkingOptions, reads: str | None, every: int = 1) -> str:
     """How documents are chunked and embedded, stored with each; a stored document with
     another recipe is chunked again by the next ingest that reads it. `reads`: which word
-    pieces of a long chunk the embedder reads ("128", "64+64"), where it reads fewer than all."""
-    return f"{options.recipe}; embeds {reads}" if reads else options.recipe
+    pieces of a long chunk the embedder reads ("128", "64+64"), where it reads fewer than all;
+    `every`: one chunk in `every` has a vector of its own (brief.vector_sharing)."""
+    recipe = f"{options.recipe}; embeds {reads}" if reads else options.recipe
+    return f"{recipe}; every {every}" if every > 1 else recipe
 
 
 # Documents stored before recipes were recorded were made with the defaults of that time.
@@ -52,7 +54,7 @@ def made_alike(stored: str, current: str) -> bool:
 def settings_recipe(settings: Settings) -> str:
     """The recipe an ingest under `settings` writes."""
     reads = minilm_reads(settings.embed_max_tokens, settings.embed_read_ends) if settings.embedder == "minilm" else None
-    return index_recipe(ChunkingOptions.from_settings(settings), reads)
+    return index_recipe(ChunkingOptions.from_settings(settings), reads, settings.embed_every)
 
 
 @dataclass(frozen=True)

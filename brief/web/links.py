@@ -118,7 +118,8 @@ class _OriginIngestor(Ingestor):
 
     def __init__(self, library: Library, origins: dict[str, str]) -> None:
         options = ChunkingOptions.from_settings(library.settings)
-        super().__init__(library.store, library.embedder, options)
+        settings = library.settings
+        super().__init__(library.store, library.embedder, options, settings.ingest_group_chunks, settings.embed_every)
         self.origins = origins
 
     def _adjusted(self, path: Path, article: Article) -> Article:
