@@ -36,7 +36,6 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -45,6 +44,8 @@ import textwrap  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
+
+from chroma_server import ChromaServer  # noqa: E402 - a sibling script (run.py puts this folder on the path)
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST_RETRIEVAL_TARGET_MS = 150.0
@@ -121,52 +122,6 @@ def _env(tree: Path, home: Path, collection: str | None, chroma_url: str | None 
     return env
 
 
-class ChromaServer:
-    """A fresh `chroma run` on a free loopback port, and its peak resident memory."""
-
-    def __init__(self, data: Path) -> None:
-        chroma = Path(sys.executable).parent / "chroma"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = (data.parent / f"{data.name}.log").open("wb")
-        self.process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(data), "--port", str(port), "--host", "127.0.0.1"],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self, deadline_s: float = 120.0) -> None:
-        import urllib.request
-
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chroma run exited with code {self.process.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=5):
-                    return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError(f"chroma run did not answer on {self.url} within {deadline_s:.0f} s")
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
 def child(
     tree: Path,
     script: str,
@@ -235,7 +190,7 @@ def measure_tree(
     log(f"[{label}] ingest of the first {first} articles" + (" into a fresh chroma server" if server else ""))
     slice_server = ChromaServer(work / f"{label}-slice-chroma") if server else None
     try:
-        url = slice_server.url if slice_server else None
+        url = slice_server.start(120) if slice_server else None
         out["slice"] = child(tree, _INGEST_CHILD, [str(small)], work / f"{label}-slice-home", work, chroma_url=url)
         if slice_server:
             out["slice"]["server_peak_rss_mb"] = slice_server.peak_rss_mb()
@@ -246,7 +201,7 @@ def measure_tree(
     home, collection = eval_home(dev, keep) if keep and label == "now" else (work / f"{label}-home", None)
     full_server = ChromaServer(work / f"{label}-chroma") if server else None
     try:
-        url = full_server.url if full_server else None
+        url = full_server.start(120) if full_server else None
         out["full"] = child(tree, _INGEST_CHILD, [str(dev / "corpus")], home, work, collection, url)
         if full_server:
             out["full"]["server_peak_rss_mb"] = full_server.peak_rss_mb()

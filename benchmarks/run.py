@@ -37,13 +37,10 @@ import re  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import urllib.error  # noqa: E402
-import urllib.request  # noqa: E402
 import zlib  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -56,6 +53,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import make_corpus  # noqa: E402
+from chroma_server import ChromaServer  # noqa: E402
 
 # ----- targets ----------------------------------------------------------------------------------
 
@@ -218,12 +216,6 @@ def percentile(values: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else float("nan")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def make_settings(home: Path, **extra: Any) -> Any:
     from brief.settings import Settings
 
@@ -369,62 +361,6 @@ class Children:
 
 
 # ----- chroma server ----------------------------------------------------------------------------------
-
-
-class ChromaServer:
-    """`chroma run` on a free loopback port, in its own process group, stopped by stop()."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.process: subprocess.Popen | None = None
-        self.url = ""
-        self._log = None
-
-    def start(self, timeout: float = 90) -> str:
-        chroma = Path(sys.executable).parent / "chroma"
-        if not chroma.exists():
-            raise RuntimeError(f"no chroma executable at {chroma}")
-        port = free_port()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self._log = (self.root / "server.log").open("wb")
-        self.process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(self.root / "db"), "--port", str(port), "--host", "127.0.0.1"],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=dict(os.environ, ANONYMIZED_TELEMETRY="False"),
-            start_new_session=True,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                tail = (self.root / "server.log").read_text(errors="replace")[-1500:]
-                raise RuntimeError(f"chroma run exited with {self.process.returncode}: {tail}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2) as response:
-                    if response.status == 200:
-                        return self.url
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"chroma run did not answer on {self.url} within {timeout:.0f} s")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=15)
-            except ProcessLookupError:
-                pass
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 # ----- corpus preparation for stand-in stores ------------------------------------------------------
