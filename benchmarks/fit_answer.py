@@ -105,6 +105,7 @@ def main() -> None:
         FEATURES,
         SentencePool,
         answer_eligible,
+        answer_model,
         question_figures,
         question_wants,
     )
@@ -141,10 +142,9 @@ def main() -> None:
         ok, veto = np.concatenate(eligible), np.array(vetoed)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, x=x, y=y, q=q, ok=ok, veto=veto)
-    if args.keep_weights:
-        shipped = json.loads(OUT.read_text(encoding="utf-8"))
-        weights = np.array([shipped["weights"][name] for name in FEATURES], dtype=float)
-        bias = float(shipped["bias"])
+    if args.keep_weights:  # the shipped model, as the answerer reads it
+        shipped = answer_model()
+        weights, bias = shipped.weights.astype(float), shipped.bias
     else:
         weights, bias = fit_logistic(x, y, PRIOR_SCALE * BRIEF_WEIGHTS.astype(float), args.l2)
     probability = 1 / (1 + np.exp(-(x @ weights + bias)))
@@ -179,7 +179,7 @@ def main() -> None:
     rule = f"the lowest threshold with unanswerable answered <= {args.max_answered}"
     if args.keep_weights:  # the weights keep where they came from; only the cut-off is new
         provenance = (
-            f"{shipped['provenance']}. Cut-off refitted by benchmarks/fit_answer.py --keep-weights on "
+            f"{shipped.provenance}. Cut-off refitted by benchmarks/fit_answer.py --keep-weights on "
             f"{datetime.date.today().isoformat()} from {source}: {rule}"
         )
     else:
