@@ -26,11 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "document_id", "path_key"]
 
-# Chunks per group sent to be embedded and written (setting ingest_group_chunks): small enough
-# that the first articles are searchable within seconds and memory stays flat, large enough
-# that the store's per-write cost is spread thin.
-EMBED_GROUP_CHUNKS = 256
-
 
 @dataclass
 class FileOutcome:
@@ -132,7 +127,7 @@ def path_key(path: str | Path) -> str:
 
 
 class Ingestor:
-    """Runs one ingest over a store with an embedder and chunking options.
+    """Runs one ingest over a store with an embedder, under the store's settings.
 
     Memory stays bounded whatever the input: files are read one at a time and JSON Lines
     record by record; documents go out in groups of about `group_chunks` chunks to a
@@ -140,24 +135,18 @@ class Ingestor:
     thread parses the next. Each group is searchable once written.
     """
 
-    def __init__(
-        self,
-        store: Store,
-        embedder: MiniLM | OpenAIEmbedder,
-        options: ChunkingOptions,
-        group_chunks: int = EMBED_GROUP_CHUNKS,
-        embed_every: int = 1,
-    ) -> None:
+    def __init__(self, store: Store, embedder: MiniLM | OpenAIEmbedder) -> None:
         self.store = store
         self.embedder = embedder
-        self.options = options
-        self.embed_every = embed_every
+        settings = store.settings  # chunking, grouping and limits: the library's own settings
+        self.options = ChunkingOptions.from_settings(settings)
+        self.embed_every = settings.embed_every
         # What MiniLM reads of a long chunk (e.g. its first and last 64 word pieces) and which
         # chunks share a vector are part of how a vector is made.
-        self.recipe = index_recipe(options, getattr(embedder, "reads", None), embed_every)
-        self.group_chunks = group_chunks
+        self.recipe = index_recipe(self.options, getattr(embedder, "reads", None), self.embed_every)
+        self.group_chunks = settings.ingest_group_chunks
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
-        self.limits = ingest_limits(store.settings)
+        self.limits = ingest_limits(settings)
         self._pipeline: WritePipeline | None = None
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:

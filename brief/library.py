@@ -161,14 +161,9 @@ class Library:
         self, paths: Iterable[str | Path], prune: bool = False, progress: ProgressCallback | None = None
     ) -> IngestReport:
         """Add new and changed articles, retire replaced versions, optionally prune vanished files."""
-        from brief.ingest.chunking import ChunkingOptions
         from brief.ingestion import Ingestor
 
-        options = ChunkingOptions.from_settings(self.settings)
-        ingestor = Ingestor(
-            self.store, self.embedder, options, self.settings.ingest_group_chunks, self.settings.embed_every
-        )
-        return ingestor.run([Path(p) for p in paths], prune=prune, progress=progress)
+        return Ingestor(self.store, self.embedder).run([Path(p) for p in paths], prune=prune, progress=progress)
 
     def documents(self) -> list[DocumentRecord]:
         """Indexed documents, newest first."""

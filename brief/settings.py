@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     ui_auth: str | None = Field(None, description="user:password for basic authentication.")
     prompts_dir: Path = Field(default_factory=_default_prompts_dir)
 
+    # Small enough that the first articles are searchable within seconds and memory stays flat,
+    # large enough that the store's per-write cost is spread thin.
     ingest_group_chunks: int = Field(
         256, ge=1, le=100_000, description="Chunks embedded and written together; each group is searchable at once."
     )

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from brief.ingest.chunking import ChunkingOptions
 from brief.ingest.metadata import domain_of
 from brief.ingestion import Ingestor, path_key
 from brief.types import Article
@@ -117,9 +116,7 @@ class _OriginIngestor(Ingestor):
     """The Ingestor, told which address each snapshot came from."""
 
     def __init__(self, library: Library, origins: dict[str, str]) -> None:
-        options = ChunkingOptions.from_settings(library.settings)
-        settings = library.settings
-        super().__init__(library.store, library.embedder, options, settings.ingest_group_chunks, settings.embed_every)
+        super().__init__(library.store, library.embedder)
         self.origins = origins
 
     def _adjusted(self, path: Path, article: Article) -> Article:
