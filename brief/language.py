@@ -194,6 +194,15 @@ RECENCY_WINDOWS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(?:latest|newest|most recent|recently|just|new)\b"), 14),
 )
 
+# Words by which a question asks what happened in a recent span of time, not merely about
+# something new ("the new sanctions" names a thing; "this week" and "recently" ask for news).
+# "Last year" is left out: it names a year that may well be covered by older reports.
+NEWEST_NEWS = re.compile(
+    r"\b(?:this|last|past) (?:week(?:end)?|month)\b|\bthis year\b|\btoday\b|\byesterday\b"
+    r"|\b(?:latest|newest|most recent|recently)\b",
+    re.I,
+)
+
 # ----- numbers in words ----------------------------------------------------------------------------
 
 SCALE_WORDS = {

@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from brief.cite import SupportJudge, render_answer, verify_brief, verify_draft
-from brief.generate.base import BriefDraft, Draft, GenerationError, Generator, History
+from brief.generate.base import DECLINE_TEXT, BriefDraft, Draft, DraftSentence, GenerationError, Generator, History
 from brief.generate.sentence_pool import SentencePool, on_topic_sentences, topic_anchors
 from brief.report import BriefAssembler
 from brief.retrieve import HybridSearcher, SearchFilters
+from brief.staleness import asked_on, stale_news
 from brief.types import Answer, Brief, Passage
 
 T = TypeVar("T")
@@ -137,11 +138,17 @@ class AnswerPipeline(_Pipeline):
 
         write_started = time.perf_counter()
         draft: Draft | None = None
-        for piece in _written(attempt, lambda w: w.stream(request.question, passages, request.history), "\n[{}]\n"):
-            if isinstance(piece, Draft):
-                draft = piece
-            else:
-                yield piece
+        stale = stale_news(request.question, passages, asked_on(request.filters.as_of))
+        if stale:  # "this week" and only year-old articles: no writer can answer from them
+            draft = Draft([DraftSentence(DECLINE_TEXT)], attempt.writer.name, declined=True, notice=stale.notice())
+            yield DECLINE_TEXT
+        else:
+            written = _written(attempt, lambda w: w.stream(request.question, passages, request.history), "\n[{}]\n")
+            for piece in written:
+                if isinstance(piece, Draft):
+                    draft = piece
+                else:
+                    yield piece
         timings["generate"] = _ms(write_started)
         assert draft is not None, "a writer's stream must end with its Draft"
         yield self._verified(request, passages, draft, attempt.notice, timings, started)

@@ -4,6 +4,7 @@ eval/failure_classes.yaml asks the same questions for `brief eval` and the CI ga
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from test_answer import isolated_library
 from brief.evaluate import fact_found
 from brief.generate.base import DECLINE_TEXT
 from brief.retrieve import SearchFilters
+from brief.staleness import StaleNews
 
 CORPUS = Path(__file__).resolve().parent / "fixtures" / "failure_classes"
 
@@ -101,6 +103,32 @@ def test_latest_prefers_the_newest_article_of_a_recurring_story(library: Any) ->
         "What is the latest on the Kestrel Airlines pilots' strike?", 6, SearchFilters(as_of="2025-03-12")
     ).passages
     assert passages[0].chunk.title == "Kestrel Airlines Strike Ends With New Pay Deal"
+
+
+def test_this_week_asked_long_after_the_newest_article_is_declined_with_the_reason(library: Any) -> None:
+    # The strike's articles are of 3 and 10 March 2025: two years on, neither is this week's news,
+    # whichever of them retrieval ranks first.
+    question = "What raise did the Kestrel Airlines pilots accept this week?"
+    answer = library.ask(question, filters=SearchFilters(as_of="2027-03-12"))
+    assert answer.declined and answer.answer == DECLINE_TEXT
+    assert not answer.citations
+    assert answer.retrieved  # the passages were found; they are too old to answer
+    dates = {d.doc_id: d.date for d in library.documents()}
+    newest = max(dates[r["doc_id"]] for r in answer.retrieved)
+    assert newest < "2026-03-12"
+    assert answer.notice == StaleNews(dt.date.fromisoformat(newest), dt.date(2027, 3, 12)).notice()
+    assert f"the newest of the articles found for it is from {newest}" in answer.notice
+    # Within the year the same question is answered from the newest article.
+    answer = library.ask(question, filters=SearchFilters(as_of="2026-03-09"))
+    assert not answer.declined and "7 percent" in answer.answer
+
+
+def test_new_names_a_thing_and_asks_for_no_recent_news(library: Any) -> None:
+    answer = library.ask(
+        "What raise is in the Kestrel Airlines pilots' new pay deal?", filters=SearchFilters(as_of="2027-03-12")
+    )
+    assert not answer.declined and not answer.notice
+    assert "7 percent" in answer.answer
 
 
 def test_a_question_in_the_text_is_not_the_answer(library: Any) -> None:

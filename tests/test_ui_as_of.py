@@ -1,6 +1,7 @@
 """The "as of" date in the app's filters, in headless Chromium: it shows as a chip, a bad date is
 refused with the CLI's message, and a "latest" question picks the newest article on or before
-it (the same SearchFilters.as_of the CLI's --as-of sets).
+it (the same SearchFilters.as_of the CLI's --as-of sets); asked long after the newest article, it
+is declined with the reason.
 
 A library of one recurring story told on two dates (a library's opening hours, in March and in
 June), started through the real `brief.ui.app.launch(..., block=False)` on a free loopback port.
@@ -135,6 +136,19 @@ def test_latest_question_picks_the_article_on_or_before_the_as_of_date(page: Pag
     page.locator("#brief-chat-clear-filters").click()
     expect(chips).to_have_text("All 2 documents", timeout=UI_MS)
     expect(page.locator("#brief-chat-as-of textarea")).to_have_value("")
+
+
+def test_a_latest_question_asked_long_after_the_newest_article_is_declined_with_the_reason(page: Page) -> None:
+    chips = page.locator("#brief-chat-chips")
+    page.locator("#brief-filters").get_by_text("Filters", exact=True).click()
+    _set_as_of(page, "brief-chat", "2027-01-15")  # June 2025's article is 585 days old by then
+    expect(chips.locator(".brief-chip", has_text="As of 2027-01-15")).to_be_visible(timeout=UI_MS)
+    message = ask(page, LATEST)
+    assert answer_text(message) == "The sources do not say."
+    expect(message.locator(".brief-notice")).to_contain_text(
+        "the newest of the articles found for it is from 2025-06-09, more than a year before 2027-01-15"
+    )
+    expect(message.locator(".brief-cite")).to_have_count(0)  # nothing is cited for news it lacks
 
 
 def test_a_bad_as_of_date_is_refused_with_the_cli_message(page: Page, dated_library: Any) -> None:
