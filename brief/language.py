@@ -36,28 +36,36 @@ QUESTION_WORDS = frozenset("what which who whom when where why how did does do i
 # A country, its short form and its people are one word to brief: "US", "U.S.", "United States",
 # "America" and "American" all become `usa`. Applied to the original text (case matters: "US"
 # is the country, "us" the pronoun) before words are lower-cased.
-_ALIASES: tuple[tuple[str, str], ...] = (
-    (r"\bU\.S\.A\.?|\bU\.S\.(?=\W|$)|\bUSA\b|\bUS\b|\b[Uu]nited [Ss]tates(?: of [Aa]merica)?\b", " usa "),
-    (r"\bAmericans?\b|\bAmerica\b", " usa "),
+_ALIASES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (pattern, the one word, fragments one of which every match holds)
+    (
+        r"\bU\.S\.A\.?|\bU\.S\.(?=\W|$)|\bUSA\b|\bUS\b|\b[Uu]nited [Ss]tates(?: of [Aa]merica)?\b",
+        " usa ",
+        ("U.S.", "US", "nited"),
+    ),
+    (r"\bAmericans?\b|\bAmerica\b", " usa ", ("America",)),
     (
         r"\bU\.K\.(?=\W|$)|\bUK\b|\b[Uu]nited [Kk]ingdom\b|\b(?:Great )?Britain\b|\bBritish\b|\bBritons?\b|\bBrits?\b",
         " uk ",
+        ("U.K.", "UK", "nited", "Brit"),
     ),
-    (r"\bE\.U\.(?=\W|$)|\bEU\b|\b[Ee]uropean [Uu]nion\b", " eu "),
-    (r"\bU\.N\.(?=\W|$)|\bUN\b|\b[Uu]nited [Nn]ations\b", " un "),
+    (r"\bE\.U\.(?=\W|$)|\bEU\b|\b[Ee]uropean [Uu]nion\b", " eu ", ("E.U.", "EU", "uropean")),
+    (r"\bU\.N\.(?=\W|$)|\bUN\b|\b[Uu]nited [Nn]ations\b", " un ", ("U.N.", "UN", "nited")),
     # Demonyms that no suffix rule derives from the country's name.
-    (r"\bFrench\b|\bFrance\b", " france "),
-    (r"\bDutch\b|\b(?:the )?Netherlands\b", " netherlands "),
-    (r"\bSwiss\b|\bSwitzerland\b", " switzerland "),
-    (r"\bWelsh\b|\bWales\b", " wales "),
-    (r"\bGreek\b|\bGreece\b", " greece "),
-    (r"\bFilipinos?\b|\bPhilippines\b", " philippines "),
-    (r"\bIrish\b|\bIreland\b", " ireland "),
-    (r"\bSpanish\b|\bSpain\b", " spain "),
-    (r"\bDanish\b|\bDenmark\b", " denmark "),
-    (r"\bPolish\b|\bPoland\b", " poland "),
+    (r"\bFrench\b|\bFrance\b", " france ", ("French", "France")),
+    (r"\bDutch\b|\b(?:the )?Netherlands\b", " netherlands ", ("Dutch", "Netherlands")),
+    (r"\bSwiss\b|\bSwitzerland\b", " switzerland ", ("Swi",)),
+    (r"\bWelsh\b|\bWales\b", " wales ", ("Wel", "Wal")),
+    (r"\bGreek\b|\bGreece\b", " greece ", ("Gree",)),
+    (r"\bFilipinos?\b|\bPhilippines\b", " philippines ", ("Filipino", "Philippines")),
+    (r"\bIrish\b|\bIreland\b", " ireland ", ("Irish", "Ireland")),
+    (r"\bSpanish\b|\bSpain\b", " spain ", ("Spa",)),
+    (r"\bDanish\b|\bDenmark\b", " denmark ", ("Danish", "Denmark")),
+    (r"\bPolish\b|\bPoland\b", " poland ", ("Pol",)),
 )
-_ALIAS_PATTERNS = tuple((re.compile(p), replacement) for p, replacement in _ALIASES)
+# A pattern is run only on a text holding one of its fragments (a substring test is a hundred
+# times cheaper than a pass of the pattern): most texts name few of these countries.
+_ALIAS_PATTERNS = tuple((re.compile(p), replacement, fragments) for p, replacement, fragments in _ALIASES)
 # "X's" of a one-letter name keeps its letter; "twenty-five" is also "twenty five" and "twentyfive".
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
@@ -65,8 +73,9 @@ _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 def canonical_text(text: str) -> str:
     """Text with every spelling of a country or union replaced by one word, possessives cut."""
     text = _POSSESSIVE.sub("", text)  # first: "America’s" is "America"
-    for pattern, replacement in _ALIAS_PATTERNS:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, fragments in _ALIAS_PATTERNS:
+        if any(f in text for f in fragments):
+            text = pattern.sub(replacement, text)
     return text
 
 
