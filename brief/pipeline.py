@@ -205,9 +205,11 @@ class BriefPipeline(_Pipeline):
         gathered = self.assembler.gather(stages.searcher, request.topic, request.filters)
         passages, covered = _about_the_topic(request.topic, gathered, stages.judge_embedder)
         timings = {"retrieve": _ms(started)}
-        if not covered:  # too little is about the topic: say so, and write nothing
+        # "This week's ..." and only year-old articles about it: as for answers, none is that news.
+        stale = stale_news(request.topic, passages, asked_on(request.filters.as_of)) if covered else None
+        if not covered or stale:  # too little is about the topic (or new enough): say so, write nothing
             brief = self.assembler.assemble(request.topic, request.filters, gathered, {}, attempt.writer.name)
-            brief.notice = NOT_COVERED
+            brief.notice = f"no brief was written: {stale.notice('topic')}" if stale else NOT_COVERED
             timings["total"] = _ms(started)
             brief.timings_ms = {k: round(v, 1) for k, v in timings.items()}
             yield brief

@@ -32,9 +32,10 @@ class StaleNews:
     newest: dt.date
     as_of: dt.date
 
-    def notice(self) -> str:
+    def notice(self, subject: str = "question") -> str:
+        """Why nothing was written, for a question or a brief's topic."""
         return (
-            f"the question asks about recent news, and the newest of the articles found for it is from "
+            f"the {subject} asks about recent news, and the newest of the articles found for it is from "
             f"{self.newest.isoformat()}, more than a year before {self.as_of.isoformat()}; "
             "to ask as of an earlier date, set it with --as-of (in the app: Filters, As of)"
         )

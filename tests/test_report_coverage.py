@@ -16,6 +16,7 @@ from brief.cli import main
 from brief.export import to_html, to_markdown
 from brief.library import Library
 from brief.pipeline import NOT_COVERED
+from brief.retrieve import SearchFilters
 from brief.types import Brief
 
 UNCOVERED_TOPIC = "Bitcoin price outlook for 2026"
@@ -50,6 +51,20 @@ def test_cli_says_plainly_that_the_library_does_not_cover_the_topic(
     assert f"note: {NOT_COVERED}" in result.stderr
     text = out.read_text(encoding="utf-8")
     assert NOT_COVERED in text and "## Bottom line" not in text
+
+
+def test_a_topic_asking_for_recent_news_gets_no_brief_from_old_articles(mixed_library: Library) -> None:
+    # Every article of this library is of 2024-2025: in 2030 none is "the latest" on anything.
+    topic = "The latest on the drought on the Orrin River"
+    brief = mixed_library.report(topic, filters=SearchFilters(as_of="2030-01-01"), backend="extractive")
+    assert brief.notice.startswith("no brief was written: the topic asks about recent news")
+    assert "more than a year before 2030-01-01" in brief.notice and "--as-of" in brief.notice
+    assert all(not section.items for section in brief.sections)
+    assert brief.sources == [] and brief.word_count() == 0
+    assert brief.notice in to_markdown(brief)
+    # The same topic without "latest", asked on the same day, is a brief as before.
+    brief = mixed_library.report(DROUGHT_TOPIC, filters=SearchFilters(as_of="2030-01-01"), backend="extractive")
+    assert not brief.notice and brief.word_count() > 0
 
 
 def test_an_off_topic_article_stays_out_of_the_brief(drought_brief: Brief) -> None:
