@@ -39,6 +39,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from brief.chroma_probe import ProbeFailed, ServerProbe
 from brief.errors import BriefError
 from brief.lexical import LexicalFilter
 from brief.search_index import DamagedIndex, IndexFolder, SearchIndex
@@ -184,8 +185,35 @@ class Store:
         self._seen_generation: str | None = None
         self._stale = False  # another process wrote since the client was opened
         self._writing = False
-        if not self._local_state_is_usable():
-            self._opened()  # a server, or no local state yet: open Chroma now (and check the model)
+        self._probe: ServerProbe | None = None  # a server's few reads without the chromadb client
+        if not (self._server_is_probed() or self._local_state_is_usable()):
+            self._opened()  # no local state yet, or a server without our collections: open Chroma now
+
+    def _server_is_probed(self) -> bool:
+        """A server whose collections exist, checked over plain HTTP (importing chromadb costs a
+        fresh process about a second): refuses another embedder as opening the collection would.
+        Anything the probe cannot read (a missing collection, an unexpected answer) is left to
+        the real client."""
+        if not self.settings.chroma_url:
+            return False
+        probe = ServerProbe(self.settings.chroma_url, self.settings.collection, self.settings.chroma_timeout)
+        try:
+            stored = probe.embedder()
+            probe.generation()  # the registry's collection, made last, exists too
+        except Exception as exc:  # noqa: BLE001 - a network failure becomes one clear message
+            probe.close()
+            if _is_timeout(exc):
+                raise StoreError(_timeout_message(self.settings)) from exc
+            if _is_connection_error(exc):
+                raise StoreError(
+                    f"cannot connect to the Chroma server at {self.settings.chroma_url}: {str(exc).rstrip('.')}. "
+                    "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
+                ) from exc
+            return False  # a missing collection, an error status, an unexpected answer: the client decides
+        if stored and stored != self.embedder_name:
+            raise EmbedderMismatch(_mismatch_message(self.settings, self.location, stored, self.embedder_name))
+        self._probe = probe
+        return True
 
     # ----- the Chroma client, opened when first needed -----------------------------------------
 
@@ -349,6 +377,11 @@ class Store:
             token = self._publish_if_no_writer()
             if token is not None:
                 return token
+        elif self._probe is not None:
+            try:
+                return str(self._call(self._probe.generation))
+            except ProbeFailed:
+                pass  # e.g. dropped on the server since: the real client makes it again
         return self._chroma_generation()
 
     def _publish_if_no_writer(self) -> str | None:
@@ -590,6 +623,9 @@ class Store:
     def stored_chunks(self) -> int:
         """Chunks the store holds: asked of a server (one request); counted in the local index of
         an embedded store (the same number once the index is current, without opening Chroma)."""
+        if self._probe is not None:
+            with contextlib.suppress(ProbeFailed):
+                return int(self._call(self._probe.count_chunks))
         if self.settings.chroma_url:
             return self.count_chunks()
         return len(self.search_index())
@@ -772,7 +808,9 @@ def _set_deadline(client: Any, seconds: float) -> None:
 
 def _is_timeout(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"TimeoutException", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout"})
+    # TimeoutError: a socket's own (the server probe's plain HTTP connection).
+    timeouts = {"TimeoutException", "ReadTimeout", "WriteTimeout", "PoolTimeout", "ConnectTimeout", "TimeoutError"}
+    return bool(names & timeouts)
 
 
 def _timeout_message(settings: Settings) -> str:
