@@ -14,6 +14,7 @@ from test_answer import isolated_library
 
 from brief.evaluate import fact_found
 from brief.generate.base import DECLINE_TEXT
+from brief.generate.extractive import ExtractiveGenerator, ExtractiveOptions
 from brief.retrieve import SearchFilters
 from brief.staleness import StaleNews
 
@@ -129,6 +130,31 @@ def test_new_names_a_thing_and_asks_for_no_recent_news(library: Any) -> None:
     )
     assert not answer.declined and not answer.notice
     assert "7 percent" in answer.answer
+
+
+def test_a_quoted_title_no_article_holds_is_declined(library: Any) -> None:
+    # The ratings article matches every other word (a baking contest's finale and its viewers);
+    # the title the question quotes is in no passage: another contest, not covered.
+    question = "How many viewers did the finale of the baking contest “Flour Power” draw?"
+    answer = library.ask(question)
+    assert answer.declined and answer.answer == DECLINE_TEXT
+    # It is the quoted title that declines: without that check the same passages answer it.
+    passages = library.searcher.search(question, 6).passages
+    unchecked = ExtractiveGenerator(library.judge_embedder, ExtractiveOptions(title_veto=False))
+    assert not unchecked.generate(question, passages, []).declined
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many viewers watched the finale of “Crumb and Crust”?",
+        "How many viewers watched the finale of ‘Crumb & Crust’?",  # "&" for "and"
+        'How many viewers watched the finale of "The Crumb and Crust"?',  # an article added
+    ],
+)
+def test_a_quoted_title_an_article_holds_is_answered_in_any_spelling(library: Any, question: str) -> None:
+    answer = library.ask(question)
+    assert not answer.declined and "9.4 million" in answer.answer
 
 
 def test_a_question_in_the_text_is_not_the_answer(library: Any) -> None:

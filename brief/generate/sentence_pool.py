@@ -25,7 +25,9 @@ from brief.language import (
     CAUSE_CUE,
     DATE_CUE,
     NUMBER_CUE,
+    PHRASE_GLUE,
     QUESTION_WORDS,
+    QUOTED_TITLE,
     WANTS_CAUSE,
     WANTS_DATE,
     WANTS_NAME,
@@ -144,6 +146,15 @@ class SentencePool:
         """True if some anchor occurs in no passage (titles, dates and authors included), in
         any of its spellings."""
         return bool(missing_anchors(anchors, set().union(*self.passage_words))) if self.passage_words else bool(anchors)
+
+    def lacks_phrases(self, phrases: list[str]) -> bool:
+        """True if some phrase occurs in no passage (with its article's title), word for word
+        whatever the case and punctuation ("Super Mario Bros. Movie" in "the Super Mario Bros
+        movie")."""
+        if not phrases:
+            return False
+        texts = [_phrase_form(f"{p.chunk.title} {p.text}") for p in self.passages]
+        return any(not any(form in text for text in texts) for form in map(_phrase_form, phrases))
 
     def features(self, query: str) -> np.ndarray:
         """One row of FEATURES per sentence, for this query."""
@@ -325,6 +336,21 @@ def topic_anchors(topic: str) -> set[str]:
     words = topic.strip().split()
     first = set(content_words(words[0])) if words and words[0][:1].isupper() else set()
     return question_anchors(topic) | (first - QUESTION_WORDS)
+
+
+def quoted_titles(question: str) -> list[str]:
+    """The titles and names the question quotes (“Inside Out 2”)."""
+    return [m.group(1) for m in QUOTED_TITLE.finditer(question)]
+
+
+def _phrase_form(text: str) -> str:
+    """Lower-case words between single spaces, padded: a phrase's form is inside a text's form
+    only where its words are, whole and in order."""
+    words = _PHRASE_WORD.findall(canonical_text(text).lower())
+    return " " + " ".join(w for w in words if w not in PHRASE_GLUE) + " "
+
+
+_PHRASE_WORD = re.compile(r"[^\W_]+")
 
 
 def question_figures(question: str) -> set[str]:
