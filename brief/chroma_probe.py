@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 from typing import Any
 from urllib.parse import quote, urlparse
 
@@ -41,8 +42,13 @@ class ServerProbe:
         self.prefix = prefix
         self._ids: dict[str, str] = {}
         self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()  # one connection: the app's threads take turns (each request is small)
 
     def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -89,18 +95,27 @@ class ServerProbe:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
-        if self._connection is None:
-            kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            self._connection = kind(self._host, self._port, timeout=self._timeout)
+        with self._lock:
+            return self._send_locked(method, path, body)
+
+    def _send_locked(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, Any]:
         payload = json.dumps(body).encode("utf-8") if body is not None else None
         headers = {"Content-Type": "application/json"} if payload is not None else {}
-        try:
-            self._connection.request(method, path, body=payload, headers=headers)
-            response = self._connection.getresponse()
-            data = response.read()
-        except Exception:
-            self.close()  # a half-used connection is never reused
-            raise
+        for attempt in (1, 2):
+            reused = self._connection is not None
+            if self._connection is None:
+                kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+                self._connection = kind(self._host, self._port, timeout=self._timeout)
+            try:
+                self._connection.request(method, path, body=payload, headers=headers)
+                response = self._connection.getresponse()
+                data = response.read()
+                break
+            except Exception as exc:
+                self._close()  # a half-used connection is never reused
+                # A kept-alive connection the server has closed since (idle): once more, anew.
+                if not (reused and attempt == 1 and isinstance(exc, ConnectionError | http.client.HTTPException)):
+                    raise
         try:
             return response.status, json.loads(data) if data else None
         except ValueError as exc:

@@ -97,3 +97,24 @@ def test_a_server_that_is_down_is_one_clear_error_from_the_probe(settings_factor
         Store(settings_factory(chroma_url=url, collection=_collection()), minilm_name(quantized=True))
     assert f"cannot connect to the Chroma server at {url}" in str(info.value)
     assert "chroma run" in str(info.value)
+
+
+def test_the_probe_reconnects_when_the_server_closed_its_kept_alive_connection(tmp_path: Path) -> None:
+    # A restarted server (or one that drops idle connections) leaves the probe's kept-alive
+    # connection dead: the next read opens a new one instead of failing.
+    from test_store_timeouts import _kill, _start_chroma
+
+    data, port = tmp_path / "chroma-data", free_port()
+    server = _start_chroma(data, port)
+    probe = ServerProbe(f"http://127.0.0.1:{port}", _collection(), timeout=30)
+    try:
+        with pytest.raises(MissingCollection):
+            probe.embedder()  # a request, and the connection is kept
+        assert probe._connection is not None
+        _kill(server)
+        server = _start_chroma(data, port)
+        with pytest.raises(MissingCollection):
+            probe.embedder()  # answered by the new server, not a connection error
+    finally:
+        probe.close()
+        _kill(server)
