@@ -45,7 +45,7 @@ def as_of_option(func: Any) -> Any:
         "as_of",
         default="",
         help="Ask as of YYYY-MM-DD (default: today): 'this week', 'latest' and 'recently' prefer the "
-        "newest articles on or before it.",
+        "newest articles on or before it, and are declined when every article found is over a year older.",
     )(func)
 
 
