@@ -212,12 +212,12 @@ NEWEST_NEWS = re.compile(
     re.I,
 )
 
+# Words a title is quoted with or without ("The Star-Spangled Banner", "Laverne & Shirley").
+PHRASE_GLUE = frozenset({"a", "an", "the", "and"})
 # A title or name the question puts in quotation marks (“Inside Out 2”, ‘Only Murders in the
 # Building’): those exact words are what it asks about. An opening mark follows no letter (an
 # apostrophe does), a closing one precedes none; a span that starts in lower case is a scare
 # quote ("more “palatable”"), not a title; one holding an apostrophe is left alone.
-# Words a title is quoted with or without ("The Star-Spangled Banner", "Laverne & Shirley").
-PHRASE_GLUE = frozenset({"a", "an", "the", "and"})
 QUOTED_TITLE = re.compile(r"(?<!\w)[“\"‘']([A-Z0-9][^“”\"‘’']{0,78}?)[,.?!]?[”\"’'](?!\w)")
 
 # ----- numbers in words ----------------------------------------------------------------------------
