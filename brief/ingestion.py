@@ -192,6 +192,11 @@ class Ingestor:
                 report.pruned = self._prune(known)
             self._pipeline.wait()  # type: ignore[union-attr]
             self._seen.save()
+            # Every chunk is embedded: the model's ~90 MB go back before the index merge below,
+            # the ingest's memory peak (the next question opens the model again, ~0.3 s).
+            release = getattr(self.embedder, "release", None)
+            if release is not None:
+                release()
             self.store.prepare_search()  # bring the search indexes in step now, not at the first question
 
     def _ingest_file(

@@ -154,3 +154,24 @@ def test_a_long_text_is_read_at_both_ends() -> None:
     assert float(ends.encode([text])[0] @ query) > float(head.encode([text])[0] @ query) + 0.1
     # A text that fits is read whole, the same either way.
     assert np.array_equal(ends.encode([ending])[0], head.encode([ending])[0])
+
+
+def test_release_hands_the_sessions_back_and_the_next_encode_opens_them_again(chunk_texts: list[str]) -> None:
+    model = MiniLMEmbedder(quantized=True, workers=2)
+    before = model.encode(chunk_texts[:4])
+    assert model._sessions is not None
+    assert model.release() is True
+    assert model._sessions is None and model._executor is None
+    np.testing.assert_allclose(model.encode(chunk_texts[:4]), before, atol=1e-6)  # the same model again
+    with model._running_call():  # an encode in flight (the app answers while it ingests)
+        assert model.release() is False
+        assert model._sessions is not None
+    assert model.release() is True
+
+
+def test_an_ingest_releases_the_model_before_merging_its_index(tmp_path: Path, settings_factory) -> None:
+    library = make_library(settings_factory(), MiniLMEmbedder(quantized=True))
+    assert library.ingest([copy_small_set(tmp_path / "src")]).ok
+    assert library.embedder._sessions is None  # released once every chunk was embedded
+    passages = library.searcher.search("What ended the strike?", 3).passages  # opened again to ask
+    assert passages and library.embedder._sessions is not None
