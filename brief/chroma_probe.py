@@ -20,6 +20,14 @@ from urllib.parse import quote, urlparse
 _COLLECTIONS = "/api/v2/tenants/default_tenant/databases/default_database/collections"
 
 
+def server_address(url: str) -> tuple[bool, str, int]:
+    """(https?, host, port) of a Chroma server URL ("host:port" alone means plain HTTP; the
+    port defaults to Chroma's 8000, or 443 for https)."""
+    parsed = urlparse(url if "//" in url else f"http://{url}")
+    https = parsed.scheme == "https"
+    return https, parsed.hostname or "localhost", parsed.port or (443 if https else 8000)
+
+
 class ProbeFailed(Exception):
     """An answer the probe cannot use (an error status, another API): the real client decides."""
 
@@ -34,10 +42,7 @@ class ServerProbe:
     raises them (ConnectionError, TimeoutError); the store turns them into its messages."""
 
     def __init__(self, url: str, prefix: str, timeout: float) -> None:
-        parsed = urlparse(url if "//" in url else f"http://{url}")
-        self._https = parsed.scheme == "https"
-        self._host = parsed.hostname or "localhost"
-        self._port = parsed.port or (443 if self._https else 8000)
+        self._https, self._host, self._port = server_address(url)
         self._timeout = timeout
         self.prefix = prefix
         self._ids: dict[str, str] = {}

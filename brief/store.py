@@ -35,11 +35,10 @@ from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
-from brief.chroma_probe import ProbeFailed, ServerProbe
+from brief.chroma_probe import ProbeFailed, ServerProbe, server_address
 from brief.errors import BriefError
 from brief.lexical import LexicalFilter
 from brief.search_index import DamagedIndex, IndexFolder, SearchIndex
@@ -202,13 +201,8 @@ class Store:
             probe.generation()  # the registry's collection, made last, exists too
         except Exception as exc:  # noqa: BLE001 - a network failure becomes one clear message
             probe.close()
-            if _is_timeout(exc):
-                raise StoreError(_timeout_message(self.settings)) from exc
-            if _is_connection_error(exc):
-                raise StoreError(
-                    f"cannot connect to the Chroma server at {self.settings.chroma_url}: {str(exc).rstrip('.')}. "
-                    "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
-                ) from exc
+            if _is_timeout(exc) or _is_connection_error(exc):
+                raise _not_connected(self.settings, exc) from exc
             return False  # a missing collection, an error status, an unexpected answer: the client decides
         if stored and stored != self.embedder_name:
             raise EmbedderMismatch(_mismatch_message(self.settings, self.location, stored, self.embedder_name))
@@ -757,33 +751,32 @@ def _connect(settings: Settings):  # type: ignore[no-untyped-def]
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
-        port = url.port or (443 if url.scheme == "https" else 8000)
+        https, host, port = server_address(settings.chroma_url)
         try:
             # Chroma's HTTP client waits forever by default, even while it is being built (it asks
             # the server who we are): a bounded heartbeat first, then the deadline on its session.
-            _heartbeat(f"{url.scheme or 'http'}://{url.hostname or 'localhost'}:{port}", settings.chroma_timeout)
-            client = chromadb.HttpClient(
-                host=url.hostname or "localhost",
-                port=port,
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
+            _heartbeat(f"{'https' if https else 'http'}://{host}:{port}", settings.chroma_timeout)
+            client = chromadb.HttpClient(host=host, port=port, ssl=https, settings=chroma_settings)
             _set_deadline(client, settings.chroma_timeout)
             return client
         except Exception as exc:  # noqa: BLE001
-            if _is_timeout(exc):
-                raise StoreError(_timeout_message(settings)) from exc
-            raise StoreError(
-                f"cannot connect to the Chroma server at {settings.chroma_url}: {str(exc).rstrip('.')}. "
-                "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
-            ) from exc
+            raise _not_connected(settings, exc) from exc
     path = settings.home / "chroma"
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:  # noqa: BLE001
         raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+
+
+def _not_connected(settings: Settings, exc: BaseException) -> StoreError:
+    """Why a server store could not be opened: stuck (a timeout), or not there at all."""
+    if _is_timeout(exc):
+        return StoreError(_timeout_message(settings))
+    return StoreError(
+        f"cannot connect to the Chroma server at {settings.chroma_url}: {str(exc).rstrip('.')}. "
+        "Start it (chroma run --path DIR --port N) or fix BRIEF_CHROMA_URL."
+    )
 
 
 def _heartbeat(base_url: str, timeout: float) -> None:
