@@ -16,7 +16,7 @@ from brief.lexical import LexicalFilter
 from brief.search_index import SearchIndex
 from brief.store import Store
 from brief.text import split_question
-from brief.types import Chunk, DocumentRecord, Passage, date_to_int
+from brief.types import Chunk, DocumentRecord, Passage, date_to_int, day_of
 
 if TYPE_CHECKING:  # the embedder is handed in: no need to load its module here
     from brief.embed import OpenAIEmbedder
@@ -124,13 +124,6 @@ def recency_window(query: str) -> int:
     return max((days for pattern, days in RECENCY_WINDOWS if pattern.search(query)), default=0)
 
 
-def _day(yyyymmdd: int) -> date | None:
-    try:
-        return date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100) if yyyymmdd else None
-    except ValueError:
-        return None
-
-
 # Cosine similarities closer than this are the same vector (rounding apart).
 _SAME_SCORE = 1e-6
 
@@ -203,10 +196,10 @@ class HybridSearcher:
         chunks = {chunk.chunk_id: chunk for chunk in index.get_chunks(list(fused))}
         window = recency_window(query)
         if window:
-            as_of = _day(resolved.as_of) or date.today()
+            as_of = day_of(resolved.as_of) or date.today()
             for chunk_id in fused:
                 chunk = chunks.get(chunk_id)
-                published = _day(date_to_int(chunk.date)) if chunk else None
+                published = day_of(date_to_int(chunk.date)) if chunk else None
                 age = (as_of - published).days if published else -1
                 if 0 <= age <= window:  # the newer, the more: "latest" is the newest one
                     fused[chunk_id] += self.recency_boost * (1.0 - age / (window + 1))

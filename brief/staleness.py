@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from brief.language import NEWEST_NEWS
-from brief.types import Passage
+from brief.types import Passage, date_to_int, day_of
 
 STALE_AFTER_DAYS = 365
 
@@ -43,7 +43,7 @@ class StaleNews:
 
 def asked_on(as_of: str, today: dt.date | None = None) -> dt.date:
     """The date a question is asked on: its `as_of` (an ISO date, checked by the filters), or today."""
-    return dt.date.fromisoformat(as_of[:10]) if as_of else (today or dt.date.today())
+    return day_of(date_to_int(as_of)) or today or dt.date.today()
 
 
 def stale_news(question: str, passages: Sequence[Passage], as_of: dt.date) -> StaleNews | None:
@@ -52,17 +52,10 @@ def stale_news(question: str, passages: Sequence[Passage], as_of: dt.date) -> St
     so one among the passages keeps the question answerable."""
     if not passages or not NEWEST_NEWS.search(question):
         return None
-    dates = [_published(p.chunk.date) for p in passages]
+    dates = [day_of(date_to_int(p.chunk.date)) for p in passages]
     if any(d is None for d in dates):
         return None
     newest = max(d for d in dates if d is not None)
     if (as_of - newest).days <= STALE_AFTER_DAYS:
         return None
     return StaleNews(newest, as_of)
-
-
-def _published(iso_date: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(iso_date[:10]) if iso_date else None
-    except ValueError:
-        return None

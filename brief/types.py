@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -82,6 +83,14 @@ def date_to_int(iso_date: str) -> int:
     """2024-12-29 -> 20241229, so stores that only compare numbers can filter ranges."""
     digits = iso_date[:10].replace("-", "")
     return int(digits) if len(digits) == 8 and digits.isdigit() else 0
+
+
+def day_of(yyyymmdd: int) -> dt.date | None:
+    """20241229 -> date(2024, 12, 29); None for 0 (no date) or a day that does not exist."""
+    try:
+        return dt.date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100) if yyyymmdd else None
+    except ValueError:
+        return None
 
 
 @dataclass
