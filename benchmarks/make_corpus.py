@@ -1361,7 +1361,7 @@ def check(out: Path, info: CorpusInfo) -> dict:
     from brief.ingestion import document_id
     from brief.settings import Settings
 
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings()
     options = ChunkingOptions(s.chunk_target_tokens, s.chunk_max_tokens, s.chunk_overlap_sentences)
     started = time.perf_counter()
     chunks = articles = errors = 0

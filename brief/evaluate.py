@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import statistics
@@ -410,9 +411,7 @@ def _library_for(corpus: str, settings: Any, library_cls: Any) -> Any:
         raise QuestionFileError(f"the corpus '{corpus}' named in a question file does not exist")
     # One isolated store per corpus and embedding model: switching models must not hit an old one.
     key = hashlib.sha1(f"{folder.resolve()}|{settings.embedder_name()}".encode()).hexdigest()[:10]
-    isolated = settings.model_copy(
-        update={"home": settings.home / "eval" / key, "chroma_url": None, "collection": "eval"}
-    )
+    isolated = dataclasses.replace(settings, home=settings.home / "eval" / key, chroma_url=None, collection="eval")
     library = library_cls(isolated)
     report = library.ingest([folder])
     if not report.ok:

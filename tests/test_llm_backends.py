@@ -5,6 +5,7 @@ with a notice, never in an exception."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -60,7 +61,7 @@ def seed(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
 
 def library_on(base: Any, **overrides: Any) -> Library:
     """A Library with other settings over the same store and embedder as `base`."""
-    library = Library(base.settings.model_copy(update=overrides))
+    library = Library(dataclasses.replace(base.settings, **overrides))
     library.embedder = base.embedder
     library.store = base.store
     return library

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -27,9 +28,9 @@ def test_recipe_names_chunking_and_embedded_words() -> None:
     settings = Settings(chunk_target_tokens=300, chunk_max_tokens=360, chunk_overlap_sentences=2, embed_max_tokens=96)
     assert settings_recipe(settings) == "chunks 300/360/2; embeds 48+48"
     # Reading only a long chunk's opening makes other vectors than reading both its ends.
-    assert settings_recipe(settings.model_copy(update={"embed_read_ends": False})) == "chunks 300/360/2; embeds 96"
+    assert settings_recipe(dataclasses.replace(settings, embed_read_ends=False)) == "chunks 300/360/2; embeds 96"
     assert settings_recipe(Settings()) == "chunks 400/480/1; embeds 64+64"
-    openai = settings.model_copy(update={"embedder": "openai"})
+    openai = dataclasses.replace(settings, embedder="openai")
     assert settings_recipe(openai) == "chunks 300/360/2"
 
 

@@ -4,6 +4,7 @@ embedded store sees, in dense search, articles that another process ingested."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -278,7 +279,7 @@ def test_server_dying_mid_ingest_says_what_was_written(own_chroma, settings_fact
 
     # What the message claims is what the restarted server holds.
     processes.append(_start_chroma(data, port))
-    fresh = make_library(settings.model_copy(), embedder)
+    fresh = make_library(dataclasses.replace(settings), embedder)
     assert len(fresh.documents()) == error.documents
     # The chunks of the documents it stored; a group cut off mid-write may leave chunks of
     # documents still pending, invisible to readers, which the next ingest removes.
@@ -324,7 +325,7 @@ def test_a_failure_right_after_documents_turn_ready_counts_them_as_written(
     assert error.documents == sum(ready_upserts) > ready_upserts[0]
     assert f"{error.documents} documents ({error.report.chunks_written} chunks) had been written" in str(error)
     monkeypatch.undo()
-    fresh = make_library(settings.model_copy(), embedder)
+    fresh = make_library(dataclasses.replace(settings), embedder)
     assert len(fresh.documents()) == error.documents
     assert sum(d.chunks for d in fresh.documents()) == error.report.chunks_written
 

@@ -80,17 +80,6 @@ class BriefGroup(click.Group):
         except BriefError as exc:
             echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except Exception as exc:
-            if _is_settings_error(exc):
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())  # type: ignore[attr-defined]
-                click.echo(f"error: invalid settings: {problems}", err=True)
-                sys.exit(2)
-            raise
-
-
-def _is_settings_error(exc: Exception) -> bool:
-    # pydantic is imported only by commands that read settings; checking by module keeps it so.
-    return type(exc).__name__ == "ValidationError" and type(exc).__module__.startswith("pydantic")
 
 
 @click.group(cls=BriefGroup, context_settings={"help_option_names": ["-h", "--help"]})
