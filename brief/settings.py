@@ -107,7 +107,7 @@ class Settings:
 
     # Generation
     backend: Literal["auto", "extractive", "openai", "local"] = "auto"
-    openai_api_key: str | None = field(None, env=("OPENAI_API_KEY",))
+    openai_api_key: str | None = field(None, env=("OPENAI_API_KEY",), secret=True)
     openai_base_url: str | None = field(None, env=("OPENAI_BASE_URL",))
     openai_model: str = "gpt-4o-mini"
     local_model_path: Path | None = None
@@ -121,7 +121,7 @@ class Settings:
     # Interfaces
     ui_host: str = "127.0.0.1"
     ui_port: int = field(7860, ge=0, le=65535)
-    ui_auth: str | None = field(None, doc="user:password for basic authentication.")
+    ui_auth: str | None = field(None, doc="user:password for basic authentication.", secret=True)
     prompts_dir: Path = field(factory=_default_prompts_dir)
 
     # Small enough that the first articles are searchable within seconds and memory stays flat,

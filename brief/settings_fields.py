@@ -66,13 +66,15 @@ def field(
     min_length: int | None = None,
     doc: str = "",
     env: tuple[str, ...] = (),
+    secret: bool = False,
 ) -> Any:
-    """A settings field: its default, its bounds, what it is for, and variables read besides
-    BRIEF_<NAME> (after it, in order)."""
+    """A settings field: its default, its bounds, what it is for, variables read besides
+    BRIEF_<NAME> (after it, in order), and whether it is a secret (left out of repr, which logs
+    and tracebacks may show)."""
     metadata = {"bounds": Bounds(ge, le, gt, min_length), "doc": doc, "env": env}
     if factory is not dataclasses.MISSING:
-        return dataclasses.field(default_factory=factory, metadata=metadata)
-    return dataclasses.field(default=default, metadata=metadata)
+        return dataclasses.field(default_factory=factory, metadata=metadata, repr=not secret)
+    return dataclasses.field(default=default, metadata=metadata, repr=not secret)
 
 
 @functools.cache

@@ -121,6 +121,13 @@ def test_arguments_are_checked_like_the_rest() -> None:
     assert Settings(ui_auth="admin:secret").ui_auth == "admin:secret"
 
 
+def test_secrets_stay_out_of_repr() -> None:
+    s = Settings(openai_api_key="sk-very-secret", ui_auth="admin:hunter2")
+    shown = repr(s)
+    assert "sk-very-secret" not in shown and "hunter2" not in shown
+    assert "top_k=6" in shown
+
+
 def test_replace_copies_and_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings(top_k=4, home=Path("/tmp/a"))
     monkeypatch.setenv("BRIEF_TOP_K", "9")  # a copy keeps the original's values, not the environment's
