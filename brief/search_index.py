@@ -508,20 +508,46 @@ class IndexFolder:
         with self.locked():
             view = self.open(versions, fingerprint)
             if len(view.segments) > 1 or view.dead_rows:
-                tmp = self.folder / f".tmp-{uuid.uuid4().hex}"
-                try:
-                    _merge(tmp, view)
-                    name = f"s-{uuid.uuid4().hex[:16]}"
-                    tmp.rename(self.folder / name)
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    release_free_memory()  # the merge's blocks, freed by now
-                self._write_manifest([name])
-            keep = set(self.segment_names() or []) | {_MANIFEST}
-            for path in self.folder.iterdir():
-                if path.name not in keep:
-                    shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                self._replace(view, 0)
+            self._remove_unlisted()
             return self.open(versions, fingerprint)
+
+    def merge_recent(self, versions: Mapping[str, str], fingerprint: str = "", small_rows: int = 8192) -> SearchIndex:
+        """Merge the newest run of small segments (each under `small_rows` rows) into one, and
+        leave the larger ones before it as they are: what an ingest does every few dozen
+        groups. Merging everything each time would copy the whole index again and again, and
+        its memory would grow with the index; this merge's grows with `small_rows`. When no
+        such run of two or more remains, everything is merged (`compact`)."""
+        with self.locked():
+            view = self.open(versions, fingerprint)
+            first = len(view.segments)
+            while first > 0 and view.segments[first - 1].rows < small_rows:
+                first -= 1
+            if len(view.segments) - first < 2:
+                self._replace(view, 0)
+            else:
+                self._replace(view, first)
+            self._remove_unlisted()
+            return self.open(versions, fingerprint)
+
+    def _replace(self, view: SearchIndex, first: int) -> None:
+        """Write the live rows of `view`'s segments from `first` on as one segment and list it
+        in their place (the caller holds the lock)."""
+        tmp = self.folder / f".tmp-{uuid.uuid4().hex}"
+        try:
+            _merge(tmp, view.segments[first:], view._live[first:])
+            name = f"s-{uuid.uuid4().hex[:16]}"
+            tmp.rename(self.folder / name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            release_free_memory()  # the merge's blocks, freed by now
+        self._write_manifest([seg.name for seg in view.segments[:first]] + [name])
+
+    def _remove_unlisted(self) -> None:
+        keep = set(self.segment_names() or []) | {_MANIFEST}
+        for path in self.folder.iterdir():
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
     def reset(self) -> None:
         """Forget the whole index (damaged, or of another format)."""
@@ -543,15 +569,16 @@ _MERGE_POSTINGS = 1 << 18
 _MERGE_VECTOR_ROWS = 8192
 
 
-def _merge(folder: Path, view: SearchIndex) -> None:
-    """Write one segment holding the live rows of `view`, in segment order, streamed: vectors,
-    vocabulary and postings go from the old segments' files to the new ones block by block."""
+def _merge(folder: Path, segments: Sequence[Segment], lives: Sequence[np.ndarray]) -> None:
+    """Write one segment holding the live rows (`lives`) of `segments`, in segment order,
+    streamed: vectors, vocabulary and postings go from the old segments' files to the new ones
+    block by block."""
     table: dict[str, list[str]] = {f: [] for f in _DOC_FIELDS}
     ints_parts, length_parts = [], []
     kept_rows: list[np.ndarray] = []
     row_maps: list[np.ndarray] = []
     total = 0
-    for seg, live in zip(view.segments, view._live, strict=True):
+    for seg, live in zip(segments, lives, strict=True):
         rows = np.flatnonzero(live)
         kept_rows.append(rows)
         row_map = np.full(seg.rows, -1, dtype=np.int32)
@@ -567,15 +594,15 @@ def _merge(folder: Path, view: SearchIndex) -> None:
         ints[:, _DOC] = doc_map[ints[:, _DOC]]
         ints_parts.append(ints)
         length_parts.append(np.asarray(seg.lengths[rows], dtype=np.int32))
-    dim = next((int(s.vectors.shape[1]) for s in view.segments if s.rows), 0)
+    dim = next((int(s.vectors.shape[1]) for s in segments if s.rows), 0)
     folder.mkdir(parents=True)
-    _copy_vectors(folder / "vectors.npy", view.segments, kept_rows, total, dim)
-    vocab_size = _merge_postings(folder, view.segments, row_maps)
+    _copy_vectors(folder / "vectors.npy", segments, kept_rows, total, dim)
+    vocab_size = _merge_postings(folder, segments, row_maps)
     ints = np.concatenate(ints_parts) if ints_parts else np.zeros((0, 4), np.int32)
     lengths = np.concatenate(length_parts) if length_parts else np.zeros(0, np.int32)
     # Texts are copied row by row from the segments into the new files, never all held at once.
-    texts = (seg.texts.raw(int(r)) for seg, rows in zip(view.segments, kept_rows, strict=True) for r in rows)
-    sections = (seg.sections.raw(int(r)) for seg, rows in zip(view.segments, kept_rows, strict=True) for r in rows)
+    texts = (seg.texts.raw(int(r)) for seg, rows in zip(segments, kept_rows, strict=True) for r in rows)
+    sections = (seg.sections.raw(int(r)) for seg, rows in zip(segments, kept_rows, strict=True) for r in rows)
     _save_segment(folder, table, ints, None, lengths, (texts, sections), None, None, dim, vocab_size)
 
 

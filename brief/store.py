@@ -53,6 +53,9 @@ _SNAPSHOT_FILE = "registry-columns.json"  # by column (older brief wrote registr
 _GENERATION_FILE = "generation"  # the embedded registry's token, written by writers on each bump
 _STORE_FILE = "store.json"  # the embedding model the collection was built with
 _MAX_SEGMENTS = 32  # more segments than this and a writer merges them (each costs a few opens)
+# A writer's periodic merge takes the newest segments under this many rows (~32 groups of an
+# ingest), so that it never copies the whole index again; its memory stays flat.
+_SMALL_SEGMENT_ROWS = 8192
 _DOCS_PER_FETCH = 200  # doc ids per `$in` filter when fetching new documents' chunks
 # A pending record from another host is considered abandoned after this long.
 STALE_PENDING_SECONDS = 15 * 60
@@ -458,7 +461,7 @@ class Store:
         try:
             self._bump_generation()
             if len(self.index_folder.segment_names() or []) > _MAX_SEGMENTS:
-                self.prepare_search()
+                self._merge_recent_segments()
         except StoredThenFailed:
             raise
         except StoreError as exc:  # e.g. the server went away right after the records turned ready
@@ -609,6 +612,14 @@ class Store:
                 index = self.index_folder.compact(snapshot.searchable, snapshot.fingerprint)
                 self._index = (snapshot.generation, index)
         return index
+
+    def _merge_recent_segments(self) -> None:
+        """A long write's periodic merge: its newest small segments become one (the end of the
+        write merges everything, in `prepare_search`)."""
+        snapshot = self.snapshot()
+        with self._index_lock:
+            index = self.index_folder.merge_recent(snapshot.searchable, snapshot.fingerprint, _SMALL_SEGMENT_ROWS)
+            self._index = (snapshot.generation, index)
 
     def lexical(self) -> SearchIndex:
         """The up-to-date local index (its `search` is the BM25 side). Same as `prepare_search`."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from brief.memory import release_free_memory
+from brief.memory import keep_large_blocks_returnable, release_free_memory
 from brief.store import StoredThenFailed
 from brief.types import Chunk, DocumentRecord
 from brief.vector_sharing import owners
@@ -78,6 +78,7 @@ class WritePipeline:
         self._vectors_of_text: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._to_embed: queue.Queue = queue.Queue(_DEPTH)
         self._to_write: queue.Queue = queue.Queue(_DEPTH)
+        keep_large_blocks_returnable()  # before the groups' arrays start coming and going
         self._threads = [
             threading.Thread(target=self._embed_stage, name="brief-ingest-embed", daemon=True),
             threading.Thread(target=self._write_stage, name="brief-ingest-write", daemon=True),

@@ -121,6 +121,40 @@ def test_each_written_group_is_searchable_before_the_file_ends(settings_factory,
     assert fractions == sorted(fractions) and 0 < fractions[len(fractions) // 2] < 1
 
 
+def test_a_long_ingest_merges_its_newest_segments_and_ends_with_one(
+    settings_factory, embedder, tmp_path, monkeypatch
+) -> None:
+    """Every few dozen groups the ingest merges its newest small segments, leaving the larger
+    ones alone (their rows are not copied again); the end of the ingest merges everything."""
+    import brief.store as store_module
+    from brief.search_index import IndexFolder
+
+    monkeypatch.setattr(store_module, "_SMALL_SEGMENT_ROWS", 24)  # a few groups' worth at this size
+    merges: list[tuple[int, int]] = []  # (segments kept as they were, segments at the time)
+    replace = IndexFolder._replace
+
+    def watched(self, view, first):  # type: ignore[no-untyped-def]
+        merges.append((first, len(view.segments)))
+        return replace(self, view, first)
+
+    monkeypatch.setattr(IndexFolder, "_replace", watched)
+    path = _write_jsonl(tmp_path / "export" / "archive.jsonl", [_record(n) for n in range(90)])
+    settings = settings_factory(chunk_target_tokens=40, chunk_max_tokens=60, ingest_group_chunks=2)
+    library = make_library(settings, embedder)
+    report = library.ingest([path])
+    assert report.count("added") == 1 and len(library.documents()) == 90
+    partial = [first for first, _ in merges[:-1] if first > 0]
+    assert partial, merges  # larger segments were kept as they were in the ingest's merges
+    assert merges[-1][0] == 0  # the ingest's end: everything into one
+    index = library.store.search_index()
+    assert len(index.segments) == 1 and index.dead_rows == 0 and len(index) == report.chunks_written
+    for n in (0, 44, 89):
+        town, goods = TOWNS[n % len(TOWNS)], GOODS[n % len(GOODS)]
+        hits = library.searcher.search(f"{town} council {goods} meeting number {n}", 3).passages
+        assert any(f"({n})" in p.chunk.title for p in hits), n
+    assert_store_consistent(library.store)
+
+
 def test_progress_lines_when_not_a_terminal_and_quiet_silences_them(tmp_path: Path) -> None:
     path = _write_jsonl(tmp_path / "in" / "archive.jsonl", [_record(n) for n in range(40)])
     fast = {"BRIEF_PROGRESS_INTERVAL": "0.01"}

@@ -161,6 +161,43 @@ def test_a_merge_writes_what_one_segment_of_the_live_rows_would(docs, tmp_path: 
     assert_same_bm25(merged, kept)
 
 
+def test_a_writers_merge_takes_only_the_newest_small_segments(docs, tmp_path: Path) -> None:
+    """An ingest's periodic merge: the large segment first is kept as it is (same folder, never
+    copied again), the small ones after it become one, and search is what it was."""
+    names = sorted(docs)
+    folder = IndexFolder(tmp_path / "index")
+    write(folder, docs, names[:4])
+    for name in names[4:]:
+        write(folder, docs, [name])
+    gone, replaced = names[5], names[1]  # a small segment's document deleted; a large one's replaced
+    shorter = docs[replaced][:1]
+    folder.append(shorter, vectors_for(shorter), {replaced: "2"})
+    versions = {d: "1" for d in names if d not in (gone, replaced)} | {replaced: "2"}
+    before = folder.open(versions)
+    large = before.segments[0]
+    kept = [c for d in names if d not in (gone, replaced) for c in docs[d]] + shorter
+    query = np.random.default_rng(9).standard_normal(16).astype(np.float32)
+
+    merged = folder.merge_recent(versions, "fp", small_rows=large.rows)
+    assert [seg.name for seg in merged.segments][0] == large.name and len(merged.segments) == 2
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == sorted(
+        [*(seg.name for seg in merged.segments), "manifest.json"]
+    )
+    assert sorted(merged.chunk_ids) == sorted(c.chunk_id for c in kept)
+    assert merged.dead_rows == len(docs[replaced])  # the large segment keeps its dead rows until a full merge
+    assert_same_bm25(merged, kept)
+    assert merged.dense(query, 9) == [(c, pytest.approx(x, abs=1e-5)) for c, x in before.dense(query, 9)]
+
+    # One small segment after the large ones: nothing worth a partial merge, so all become one.
+    assert merged.segments[1].rows >= large.rows  # the merged one counts as large now
+    write(folder, docs, [gone], version="3")
+    versions[gone] = "3"
+    kept += docs[gone]
+    whole = folder.merge_recent(versions, "fp", small_rows=large.rows)
+    assert len(whole.segments) == 1 and whole.dead_rows == 0
+    assert_same_bm25(whole, kept)
+
+
 def _load(path: Path) -> np.ndarray:
     return np.load(path) if path.suffix == ".npy" else np.frombuffer(path.read_bytes(), dtype=np.uint8)
 
