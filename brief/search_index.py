@@ -524,8 +524,8 @@ class IndexFolder:
             while first > 0 and view.segments[first - 1].rows < small_rows:
                 first -= 1
             if len(view.segments) - first < 2:
-                self._replace(view, 0)
-            else:
+                first = 0  # nothing worth a partial merge
+            if len(view.segments) - first > 1 or view.dead_rows:
                 self._replace(view, first)
             self._remove_unlisted()
             return self.open(versions, fingerprint)
