@@ -22,10 +22,12 @@ from collections.abc import Callable
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
+def _glibc(name: str) -> Callable[..., int] | None:
+    """A function of the C library the interpreter runs on; None where it has none (macOS,
+    musl builds without it)."""
     try:
-        return ctypes.CDLL(None).malloc_trim  # the C library the interpreter runs on
-    except (OSError, AttributeError):  # not glibc (macOS, musl builds without it)
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, AttributeError):
         return None
 
 
@@ -35,15 +37,13 @@ _MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value; setting it stops the
 
 def keep_large_blocks_returnable() -> None:
     """Serve blocks of 128 KiB or more with pages of their own from now on (process-wide)."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # not glibc
-        return
-    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    mallopt = _glibc("mallopt")
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
 def release_free_memory() -> None:
     """Return the free pages of every malloc arena to the system (a few ms)."""
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)

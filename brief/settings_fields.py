@@ -89,8 +89,10 @@ def read_settings(cls: type, given: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(fields))
     if unknown:
         raise TypeError(f"Settings got unknown field(s): {', '.join(unknown)}")
-    environment = {name.upper(): value for name, value in os.environ.items()}
-    toml = _toml_values()
+    # A copy (`dataclasses.replace`) gives every field: nothing to read, nothing to fail on.
+    complete = len(given) == len(fields)
+    environment = {} if complete else {name.upper(): value for name, value in os.environ.items()}
+    toml = {} if complete else _toml_values()
     hints = _types(cls)
     values: dict[str, Any] = {}
     for name, f in fields.items():
@@ -104,12 +106,7 @@ def read_settings(cls: type, given: dict[str, Any]) -> dict[str, Any]:
         else:
             values[name] = f.default_factory() if f.default is dataclasses.MISSING else f.default  # type: ignore[misc]
             continue
-        value = _convert(hints[name], raw, text, origin)
-        bounds = f.metadata.get("bounds")
-        problem = bounds.problem(value) if bounds is not None and value is not None else None
-        if problem:
-            raise SettingsError(f"invalid setting {origin}={raw!r}: {problem}")
-        values[name] = value
+        values[name] = _convert(hints[name], f.metadata.get("bounds"), raw, text, origin)
     return values
 
 
@@ -127,12 +124,17 @@ def _toml_values() -> dict[str, Any]:
         raise SettingsError(f"{path.resolve()} is not valid TOML: {exc}") from exc
 
 
-def _convert(kind: Any, raw: Any, text: bool, origin: str) -> Any:
-    """`raw` as a value of type `kind`; `text` when it came from an environment variable."""
+def _convert(kind: Any, bounds: Bounds | None, raw: Any, text: bool, origin: str) -> Any:
+    """`raw` as a value of type `kind` within its bounds; `text` when it came from an
+    environment variable."""
     try:
-        return _as(kind, raw, text)
+        value = _as(kind, raw, text)
+        problem = bounds.problem(value) if bounds is not None and value is not None else None
     except (TypeError, ValueError) as exc:
-        raise SettingsError(f"invalid setting {origin}={raw!r}: {exc}") from None
+        problem = str(exc)
+    if problem:
+        raise SettingsError(f"invalid setting {origin}={raw!r}: {problem}")
+    return value
 
 
 def _as(kind: Any, raw: Any, text: bool) -> Any:

@@ -128,8 +128,9 @@ def test_secrets_stay_out_of_repr() -> None:
     assert "top_k=6" in shown
 
 
-def test_replace_copies_and_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replace_copies_and_checks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     s = Settings(top_k=4, home=Path("/tmp/a"))
+    (tmp_path / "brief.toml").write_text("top_k = [\n")  # a copy reads no file: this breaks nothing
     monkeypatch.setenv("BRIEF_TOP_K", "9")  # a copy keeps the original's values, not the environment's
     copy = dataclasses.replace(s, home=Path("/tmp/b"))
     assert (copy.top_k, copy.home, s.home) == (4, Path("/tmp/b"), Path("/tmp/a"))
