@@ -155,6 +155,41 @@ def test_a_long_ingest_merges_its_newest_segments_and_ends_with_one(
     assert_store_consistent(library.store)
 
 
+def test_an_ingests_merges_do_not_read_the_registry_again(settings_factory, embedder, tmp_path, monkeypatch) -> None:
+    """A writer's periodic merges keep the rows of the documents it wrote without reading every
+    registry record each time (that read grew with the registry); a second ingest that drops
+    articles from the file leaves no row of theirs behind."""
+    import brief.store as store_module
+    from brief.search_index import IndexFolder
+    from brief.store import Store
+
+    monkeypatch.setattr(store_module, "_SMALL_SEGMENT_ROWS", 24)
+    monkeypatch.setattr(store_module, "_MAX_SEGMENTS", 4)  # a merge every few groups
+    merges, reads = [], []
+    merge_recent, read_records = IndexFolder.merge_recent, Store._read_records
+    monkeypatch.setattr(IndexFolder, "merge_recent", lambda self, *a: merges.append(1) or merge_recent(self, *a))
+    monkeypatch.setattr(Store, "_read_records", lambda self, *a: reads.append(1) or read_records(self, *a))
+    path = _write_jsonl(tmp_path / "export" / "archive.jsonl", [_record(n) for n in range(90)])
+    settings = settings_factory(chunk_target_tokens=40, chunk_max_tokens=60, ingest_group_chunks=2)
+    library = make_library(settings, embedder)
+    library.ingest([path])
+    assert len(merges) >= 4, merges
+    assert len(reads) <= 3, (len(reads), len(merges))  # the start, the first merge, the end: not one per merge
+    # The same file with 30 articles gone and 30 new ones: the old ones go after the new are written.
+    _write_jsonl(path, [_record(n) for n in range(60)] + [_record(n) for n in range(100, 130)])
+    merges.clear()
+    report = library.ingest([path])
+    assert merges and report.count("updated") == 1
+    documents = library.documents()
+    titles = {r.title for r in documents}
+    assert len(titles) == 90 and not any(f"({n})" in t for t in titles for n in range(60, 90))
+    index = library.store.search_index()
+    assert len(index.segments) == 1 and index.dead_rows == 0
+    assert len(index) == sum(r.chunks for r in documents)
+    assert {c.split(":")[0] for c in index.chunk_ids} == {r.doc_id for r in documents}
+    assert_store_consistent(library.store)
+
+
 def test_progress_lines_when_not_a_terminal_and_quiet_silences_them(tmp_path: Path) -> None:
     path = _write_jsonl(tmp_path / "in" / "archive.jsonl", [_record(n) for n in range(40)])
     fast = {"BRIEF_PROGRESS_INTERVAL": "0.01"}
