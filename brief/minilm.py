@@ -129,7 +129,7 @@ class MiniLM:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             # Each text runs at its own length, and a memory pattern is planned and kept per
-            # input shape: without them runs were ~20% faster and ~10 MB smaller (benchmarks/README.md).
+            # input shape: without them the same speed in ~10 MB less (benchmarks/README.md).
             options.enable_mem_pattern = False
             options.log_severity_level = 3
             pool.put(ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"]))
