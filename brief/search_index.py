@@ -513,14 +513,15 @@ class IndexFolder:
             self._remove_unlisted()
             return self.open(versions, fingerprint)
 
-    def merge_recent(self, versions: Mapping[str, str], fingerprint: str = "", small_rows: int = 8192) -> SearchIndex:
+    def merge_recent(self, versions: Mapping[str, str], small_rows: int = 8192) -> None:
         """Merge the newest run of small segments (each under `small_rows` rows) into one, and
         leave the larger ones before it as they are: what an ingest does every few dozen
         groups. Merging everything each time would copy the whole index again and again, and
         its memory would grow with the index; this merge's grows with `small_rows`. When no
-        such run of two or more remains, everything is merged (`compact`)."""
+        such run of two or more remains, everything is merged (`compact`). Nothing is opened
+        after it: a writer searches at its own registry state, not this one."""
         with self.locked():
-            view = self.open(versions, fingerprint)
+            view = self.open(versions)
             first = len(view.segments)
             while first > 0 and view.segments[first - 1].rows < small_rows:
                 first -= 1
@@ -529,7 +530,6 @@ class IndexFolder:
             if len(view.segments) - first > 1 or view.dead_rows:
                 self._replace(view, first)
             self._remove_unlisted()
-            return self.open(versions, fingerprint)
 
     def _replace(self, view: SearchIndex, first: int) -> None:
         """Write the live rows of `view`'s segments from `first` on as one segment and list it

@@ -454,6 +454,7 @@ class Store:
         if not batch:
             return
         records = [record for record, _, _ in batch]
+        versions = {r.doc_id: record_version(r) for r in records}
         self._put_records(records, PENDING)
         self._call(lambda: self._chunks.delete(where={"doc_id": {"$in": [r.doc_id for r in records]}}))
         chunks = [c for _, doc_chunks, _ in batch for c in doc_chunks]
@@ -462,12 +463,12 @@ class Store:
             self.write_chunks(chunks, vectors)
             # Into the local index before the records turn ready: searchable the moment they do.
             with contextlib.suppress(OSError):  # a cache that cannot be written is filled by readers
-                self.index_folder.append(chunks, vectors, {r.doc_id: record_version(r) for r in records})
+                self.index_folder.append(chunks, vectors, versions)
         self._put_records(records, READY, announce=False)
         if self._written_versions is not None:
             for record in records:
                 if record.chunks:
-                    self._written_versions[record.doc_id] = record_version(record)
+                    self._written_versions[record.doc_id] = versions[record.doc_id]
                 else:
                     self._written_versions.pop(record.doc_id, None)
         try:
@@ -633,7 +634,7 @@ class Store:
         if self._written_versions is None:
             self._written_versions = dict(self.snapshot().searchable)
         with self._index_lock:
-            self.index_folder.merge_recent(self._written_versions, "", _SMALL_SEGMENT_ROWS)
+            self.index_folder.merge_recent(self._written_versions, _SMALL_SEGMENT_ROWS)
 
     def lexical(self) -> SearchIndex:
         """The up-to-date local index (its `search` is the BM25 side). Same as `prepare_search`."""

@@ -178,7 +178,8 @@ def test_a_writers_merge_takes_only_the_newest_small_segments(docs, tmp_path: Pa
     kept = [c for d in names if d not in (gone, replaced) for c in docs[d]] + shorter
     query = np.random.default_rng(9).standard_normal(16).astype(np.float32)
 
-    merged = folder.merge_recent(versions, "fp", small_rows=large.rows)
+    folder.merge_recent(versions, small_rows=large.rows)
+    merged = folder.open(versions)
     assert [seg.name for seg in merged.segments][0] == large.name and len(merged.segments) == 2
     assert sorted(p.name for p in (tmp_path / "index").iterdir()) == sorted(
         [*(seg.name for seg in merged.segments), "manifest.json"]
@@ -193,7 +194,8 @@ def test_a_writers_merge_takes_only_the_newest_small_segments(docs, tmp_path: Pa
     write(folder, docs, [gone], version="3")
     versions[gone] = "3"
     kept += docs[gone]
-    whole = folder.merge_recent(versions, "fp", small_rows=large.rows)
+    folder.merge_recent(versions, small_rows=large.rows)
+    whole = folder.open(versions)
     assert len(whole.segments) == 1 and whole.dead_rows == 0
     assert_same_bm25(whole, kept)
 
