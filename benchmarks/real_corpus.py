@@ -34,6 +34,7 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -185,7 +186,7 @@ def measure_tree(
     tree: Path, label: str, dev: Path, first: int, work: Path, keep: Path | None = None, server: bool = False
 ) -> dict[str, Any]:
     corpus = dev / "corpus" / "articles.jsonl"
-    out: dict[str, Any] = {"label": label}
+    out: dict[str, Any] = {"label": label, "machine": machine()}
     small = first_articles(corpus, first, work / "slice" / "articles.jsonl")
     log(f"[{label}] ingest of the first {first} articles" + (" into a fresh chroma server" if server else ""))
     slice_server = ChromaServer(work / f"{label}-slice-chroma") if server else None
@@ -290,6 +291,19 @@ def run(
     return [measure_tree(tree, label, dev, first, work, keep, server) for tree, label in trees]
 
 
+def machine() -> str:
+    """The CPU and the settings passed on: the same code takes ~20% longer on some 2-core
+    machines than on others, so a figure is compared only with one measured on the same."""
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    settings = " ".join(f"{k}={os.environ[k]}" for k in _PASSED_ON if k in os.environ) or "defaults"
+    return f"{model or 'unknown CPU'}, {os.cpu_count()} cores; {settings}"
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -315,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         results = run(args.dev.resolve(), args.first, args.before, work, keep, args.chroma_server)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    print(f"{'machine':45} {machine()}")
     for what, value, target, passed in lines(results):
         verdict = "" if passed is None else ("PASS" if passed else "MISS")
         print(f"{what:45} {value:90} {target:12} {verdict}")
