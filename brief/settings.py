@@ -77,14 +77,14 @@ class Settings:
     # MiniLM: a text longer than embed_max_tokens is read at both ends (half each), not cut.
     embed_read_ends: bool = True
     # 1: every chunk embedded. On the development set 3 halves the ingest (414 s against 862 s)
-    # at MRR@10 0.700 against 0.698 and the answer in the top 5 passages 0.799 against 0.813
+    # at MRR@10 0.699 against 0.698 and the answer in the top 5 passages 0.802 against 0.813
     # (benchmarks/README.md): for archives, where ingest time matters more.
     embed_every: int = field(
         1,
         ge=1,
         le=100,
         doc="Embed a document's first chunk and every Nth after it; the chunks between share "
-        "the vector of the one before them (BM25 still reads them all).",
+        "the vector of the nearest embedded chunk (BM25 still reads them all).",
     )
     # MiniLM: parallel single-threaded onnxruntime sessions; None = one per core.
     embed_workers: int | None = field(None, ge=1, le=64)

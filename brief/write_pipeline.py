@@ -187,13 +187,13 @@ class WritePipeline:
         rows: list[int] = []  # per chunk, its row in `texts`
         for _, chunks in group:
             own = self.texts_of(chunks)
-            first = len(rows)  # this document's first chunk
-            for i, owner in enumerate(owners([c.index for c in chunks], self.embed_every)):
-                if owner < i:  # chunks come in order: the owner's row is already known
-                    rows.append(rows[first + owner])
-                else:
-                    rows.append(len(texts))
+            shared = owners([c.index for c in chunks], self.embed_every)
+            row_of = {}  # an owner's position -> its row (an owner may come after its sharers)
+            for i, owner in enumerate(shared):
+                if owner == i:
+                    row_of[i] = len(texts)
                     texts.append(own[i])
+            rows.extend(row_of[owner] for owner in shared)
         vectors = self._embed_texts(texts)
         return vectors[rows] if rows else vectors
 

@@ -17,14 +17,23 @@ from brief.status import library_status
 from brief.vector_sharing import owners, vector_owner
 
 
-def test_first_chunk_and_every_nth_after_it_own_a_vector() -> None:
-    assert [vector_owner(i, 1) for i in range(5)] == [0, 1, 2, 3, 4]
-    assert [vector_owner(i, 3) for i in range(8)] == [0, 0, 0, 3, 3, 3, 6, 6]
-    # Positions in the list handed over, not chunk indexes.
-    assert owners([0, 1, 2, 3, 4, 5, 6], 3) == [0, 0, 0, 3, 3, 3, 6]
+def test_first_chunk_and_every_nth_after_it_own_a_vector_the_others_share_the_nearest() -> None:
+    assert [vector_owner(i, 1, 5) for i in range(5)] == [0, 1, 2, 3, 4]
+    # Chunk 2 is one chunk from chunk 3 and two from chunk 0; the last chunks have no owner after.
+    assert [vector_owner(i, 3, 8) for i in range(8)] == [0, 0, 3, 3, 3, 6, 6, 6]
+    assert [vector_owner(i, 3, 6) for i in range(6)] == [0, 0, 3, 3, 3, 3]
+    # A tie goes to the earlier owner.
+    assert [vector_owner(i, 2, 5) for i in range(5)] == [0, 0, 2, 2, 4]
+    assert [vector_owner(i, 4, 9) for i in range(9)] == [0, 0, 0, 4, 4, 4, 4, 8, 8]
+    # Positions in the list handed over, not chunk indexes; an owner may come after its sharers.
+    assert owners([0, 1, 2, 3, 4, 5, 6], 3) == [0, 0, 3, 3, 3, 6, 6]
     assert owners([0, 1, 2], 1) == [0, 1, 2]
+    # Every owner owns itself.
+    shared = owners(list(range(11)), 3)
+    assert all(shared[owner] == owner for owner in shared)
     # A chunk whose owner is not among those handed over is embedded itself.
-    assert owners([4, 5, 6], 3) == [0, 1, 2]
+    assert owners([4, 5], 3) == [0, 1]
+    assert owners([4, 5, 6], 3) == [0, 2, 2]  # chunk 5's nearest owner, chunk 6, is there
     assert owners([], 3) == []
 
 
@@ -36,9 +45,9 @@ def test_equal_scores_share_a_rank() -> None:
 
 
 def test_recipe_names_the_sharing() -> None:
-    assert settings_recipe(Settings(embed_every=3)) == "chunks 400/480/1; embeds 64+64; every 3"
+    assert settings_recipe(Settings(embed_every=3)) == "chunks 400/480/1; embeds 64+64; every 3 nearest"
     assert settings_recipe(Settings(embed_every=1)) == settings_recipe(Settings())
-    assert settings_recipe(Settings(embedder="openai", embed_every=2)) == "chunks 400/480/1; every 2"
+    assert settings_recipe(Settings(embedder="openai", embed_every=2)) == "chunks 400/480/1; every 2 nearest"
 
 
 def _vectors_by_chunk(store) -> dict[str, np.ndarray]:  # noqa: ANN001
@@ -56,15 +65,18 @@ def test_shared_vectors_are_stored_and_undone_when_the_setting_changes(
     report = library.ingest([folder])
     assert report.ok, report.errors
     docs = library.store.documents()
-    assert {r.recipe for r in docs.values()} == {f"chunks 60/80/1; embeds {embedder.reads}; every 3"}
+    assert {r.recipe for r in docs.values()} == {f"chunks 60/80/1; embeds {embedder.reads}; every 3 nearest"}
     seed_id = next(d for d, r in docs.items() if r.paths[0].endswith(SEED.name))
     assert docs[seed_id].chunks >= 7  # long enough for three owners
     vectors = _vectors_by_chunk(library.store)
     for doc_id, record in docs.items():
         for i in range(record.chunks):
             mine = vectors[f"{doc_id}:{i:04d}"]
-            owner = vectors[f"{doc_id}:{i - i % 3:04d}"]
+            owner = vectors[f"{doc_id}:{vector_owner(i, 3, record.chunks):04d}"]
             assert np.array_equal(mine, owner), (doc_id, i)
+    # Chunk 2 of the long article uses chunk 3's vector, not chunk 0's.
+    assert np.array_equal(vectors[f"{seed_id}:0002"], vectors[f"{seed_id}:0003"])
+    assert not np.array_equal(vectors[f"{seed_id}:0002"], vectors[f"{seed_id}:0000"])
     owned = [vectors[f"{seed_id}:{i:04d}"] for i in range(0, docs[seed_id].chunks, 3)]
     assert len({v.tobytes() for v in owned}) == len(owned)  # each owner embedded its own text
     # The local index holds the same shared vectors as Chroma.

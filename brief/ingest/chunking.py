@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from brief.settings import minilm_reads
 from brief.text import estimate_tokens, sentence_spans
 from brief.types import Article, Chunk
+from brief.vector_sharing import SHARING_RULE
 
 if TYPE_CHECKING:
     from brief.settings import Settings
@@ -35,7 +36,7 @@ def index_recipe(options: ChunkingOptions, reads: str | None, every: int = 1) ->
     pieces of a long chunk the embedder reads ("128", "64+64"), where it reads fewer than all;
     `every`: one chunk in `every` has a vector of its own (brief.vector_sharing)."""
     recipe = f"{options.recipe}; embeds {reads}" if reads else options.recipe
-    return f"{recipe}; every {every}" if every > 1 else recipe
+    return f"{recipe}; every {every} {SHARING_RULE}" if every > 1 else recipe
 
 
 # Documents stored before recipes were recorded were made with the defaults of that time.
