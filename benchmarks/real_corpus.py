@@ -56,29 +56,64 @@ MEMORY_RATIO_TARGET = 1.2
 
 _INGEST_CHILD = textwrap.dedent(
     """
-    import json, resource, sys, threading, time
+    import json, os, resource, sys, threading, time
     from pathlib import Path
     from brief.library import Library
+    # A long ingest runs the model in a child process of its own: memory and CPU count both.
     # ru_maxrss counts the touched pages of memory-mapped index files too, which the kernel
-    # can drop at will; the peak of anonymous memory (heap, model, Chroma) is sampled apart.
-    peak_anon = [0]
+    # can drop at will; the peak of anonymous memory (heap, model, Chroma) is sampled apart,
+    # summed over this process and its children.
+    peak_anon = [0, 0]  # this process alone, this process and its children together
+    # A spawned child's ru_maxrss includes its parent's pages from before its exec; VmHWM is
+    # the peak of the child's own memory since then.
+    child_hwm = {}
+    def status_kb(pid, key):
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith(key):
+                    return int(line.split()[1])
+        except OSError:
+            pass  # the child ended meanwhile
+        return 0
+    def children():
+        pids = set()
+        for task in os.listdir("/proc/self/task"):
+            try:
+                pids.update(open(f"/proc/self/task/{task}/children").read().split())
+            except OSError:
+                pass
+        return pids
     def sample_anon():
         while True:
-            for line in open("/proc/self/status"):
-                if line.startswith("RssAnon:"):
-                    peak_anon[0] = max(peak_anon[0], int(line.split()[1]))
+            mine = status_kb("self", "RssAnon:")
+            total = mine
+            for pid in children():
+                total += status_kb(pid, "RssAnon:")
+                child_hwm[pid] = max(child_hwm.get(pid, 0), status_kb(pid, "VmHWM:"))
+            peak_anon[0], peak_anon[1] = max(peak_anon[0], mine), max(peak_anon[1], total)
             time.sleep(0.2)
     threading.Thread(target=sample_anon, daemon=True).start()
     started, cpu = time.perf_counter(), time.process_time()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     report = Library().ingest([Path(sys.argv[1])])
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the model's process has ended by now
+    child_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    own_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_rss = max(child_hwm.values(), default=0) / 1024
     print(json.dumps({
-        "peak_anon_mb": peak_anon[0] / 1024,
-        "seconds": time.perf_counter() - started,
-        "cpu_seconds": time.process_time() - cpu,
+        "peak_anon_mb": peak_anon[1] / 1024,
+        "own_peak_anon_mb": peak_anon[0] / 1024,
+        "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu + child_cpu,
+        "model_process_cpu_seconds": child_cpu,
         "chunks": report.chunks_written,
         "documents": sum(len(f.doc_ids) for f in report.files),
         "errors": len(report.errors),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # The two peaks added: an upper bound of the two processes' peak together.
+        "peak_rss_mb": own_rss + child_rss,
+        "own_peak_rss_mb": own_rss,
+        "model_process_peak_rss_mb": child_rss,
     }))
     """
 )
@@ -110,6 +145,7 @@ _PASSED_ON = (
     "BRIEF_EMBED_MAX_TOKENS",
     "BRIEF_EMBED_READ_ENDS",
     "BRIEF_EMBED_EVERY",
+    "BRIEF_EMBED_PROCESS_AFTER",
 )
 
 
@@ -247,6 +283,12 @@ def lines(results: list[dict[str, Any]]) -> list[tuple[str, str, str, bool | Non
                     f"; anonymous {full['peak_anon_mb']:.0f} vs {part['peak_anon_mb']:.0f} MB: "
                     f"{full['peak_anon_mb'] / part['peak_anon_mb']:.2f}x"
                     if "peak_anon_mb" in full
+                    else ""
+                )
+                + (
+                    f" (brief {full['own_peak_rss_mb']:.0f} + model process "
+                    f"{full['model_process_peak_rss_mb']:.0f} MB, peaks added)"
+                    if full.get("model_process_peak_rss_mb")
                     else ""
                 ),
                 f"<= {MEMORY_RATIO_TARGET}x",

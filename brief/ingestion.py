@@ -9,19 +9,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from brief.embed_process import IngestEmbedder
 from brief.ingest.chunking import ChunkingOptions, chunk_article, index_recipe, made_alike
 from brief.ingest.files import IngestLimits, Skipped
 from brief.ingest.loaders import LoadError, open_source, scan_inputs
 from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter
+from brief.minilm import MiniLM
 from brief.store import Store, StoreError
 from brief.types import Article, Chunk, DocumentRecord
 from brief.write_pipeline import PendingGroup, WritePipeline
 
 if TYPE_CHECKING:
     from brief.embed import OpenAIEmbedder
-    from brief.minilm import MiniLM
     from brief.settings import Settings
 
 __all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "document_id", "path_key"]
@@ -148,6 +149,7 @@ class Ingestor:
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
         self.limits = ingest_limits(settings)
         self._pipeline: WritePipeline | None = None
+        self._ingest_embedder: Any = embedder
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
@@ -159,8 +161,9 @@ class Ingestor:
             report.chunks_written += chunks
             meter.written(documents, chunks)
 
+        embedder = self._ingest_embedder = self._embedder_for_ingest()
         pipeline = self._pipeline = WritePipeline(
-            self.store, self.embedder, embedding_texts, written, meter.tick, self.embed_every
+            self.store, embedder, embedding_texts, written, meter.tick, self.embed_every
         )
         finished = False
         try:
@@ -169,12 +172,21 @@ class Ingestor:
                 finished = True
             finally:
                 pipeline.close(abort=not finished)
+                if embedder is not self.embedder:
+                    embedder.release()  # the model's own process, if it was started, ends here
         except StoreError as exc:
             report.seconds = time.perf_counter() - started
             raise IngestInterrupted(exc, report, pipeline.documents_written, len(files)) from exc
         report.seconds = time.perf_counter() - started
         meter.finish()
         return report
+
+    def _embedder_for_ingest(self) -> Any:
+        """MiniLM moves to a process of its own once a long ingest has embedded enough texts."""
+        after = self.store.settings.embed_process_after
+        if isinstance(self.embedder, MiniLM) and after is not None:
+            return IngestEmbedder(self.embedder, after)
+        return self.embedder
 
     def _run(self, files: list[Path], report: IngestReport, prune: bool, meter: ProgressMeter) -> None:
         with self.store.write_lock():
@@ -194,7 +206,7 @@ class Ingestor:
             self._seen.save()
             # Every chunk is embedded: the model's ~90 MB go back before the index merge below,
             # the ingest's memory peak (the next question opens the model again, ~0.3 s).
-            release = getattr(self.embedder, "release", None)
+            release = getattr(self._ingest_embedder, "release", None)
             if release is not None:
                 release()
             self.store.prepare_search()  # bring the search indexes in step now, not at the first question

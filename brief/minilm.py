@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brief.errors import BriefError
 from brief.memory import release_free_memory
 from brief.onnx_model import bundled_minilm_path, quantized_minilm_path
 from brief.settings import PACKAGE_DIR, Settings, default_model_cache, minilm_ends, minilm_name, minilm_reads
@@ -36,7 +37,7 @@ MINILM_MAX_TOKENS = 256
 MINILM_READ_TOKENS = 128
 
 
-class EmbeddingError(RuntimeError):
+class EmbeddingError(BriefError, RuntimeError):
     """The embedding model could not be loaded or run."""
 
 

@@ -88,6 +88,13 @@ class Settings:
     )
     # MiniLM: parallel single-threaded onnxruntime sessions; None = one per core.
     embed_workers: int | None = field(None, ge=1, le=64)
+    # Starting the model's own process costs about a second; 512 texts are ~10 s of embedding.
+    embed_process_after: int | None = field(
+        512,
+        ge=0,
+        doc="Texts an ingest embeds in its own process before it moves MiniLM to a process of its "
+        "own, out of reach of the GIL (unset: never).",
+    )
     model_cache: Path = field(factory=default_model_cache, doc="Derived model files.")
     # OpenAI: texts per embeddings request.
     embed_batch_size: int = field(16, ge=1, le=2048)
