@@ -8,17 +8,21 @@ Starting the child costs about a second, so an ingest only moves there after it 
 `after` texts itself; a small ingest or an upload never starts one.
 
 The child runs the same MiniLM with the same settings, so a text gets the same vector either
-way. It is spawned, not forked (the parent has threads), and it exits when its pipe closes,
-also when the parent is killed.
+way. It is a new interpreter, not a fork (the parent has threads), and it exits when its pipe
+closes, also when the parent is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from multiprocessing.connection import Connection
+from pathlib import Path
 
 import numpy as np
 
@@ -27,12 +31,13 @@ from brief.minilm import EmbeddingError, MiniLM
 _STOP = None
 
 
-def _serve(conn: Any, model_args: tuple) -> None:
+def _serve(requests: Connection, replies: Connection, model_args: list) -> None:
     """The child: embed each list of texts it is sent, until told to stop or the pipe closes."""
-    model = MiniLM(*model_args)
+    quantized, workers, cache_dir, max_tokens, read_ends = model_args
+    model = MiniLM(quantized, workers, Path(cache_dir), max_tokens, read_ends)
     while True:
         try:
-            texts = conn.recv()
+            texts = requests.recv()
         except (EOFError, OSError):
             return  # the parent is gone
         if texts is _STOP:
@@ -42,30 +47,56 @@ def _serve(conn: Any, model_args: tuple) -> None:
         except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
             reply = ("error", f"{type(exc).__name__}: {exc}")
         try:
-            conn.send(reply)
+            replies.send(reply)
         except OSError:
             return  # the parent died while this ran
 
 
 class EmbeddingProcess:
-    """MiniLM's `encode` in a child process, for the duration of one ingest."""
+    """MiniLM's `encode` in a child process, for the duration of one ingest.
+
+    The child is a fresh interpreter running this module (`python -m`), not a multiprocessing
+    child: that would import the caller's main script again, and a script without a
+    `__main__` guard would then ingest a second time inside it. Two pipes carry pickled texts
+    out and vectors back; only brief's own two ends of them exist."""
 
     def __init__(self, model: MiniLM) -> None:
-        args = (model.quantized, model.workers, model._cache_dir, model.max_tokens, model.read_ends)
-        context = multiprocessing.get_context("spawn")
-        self._conn, child_end = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child_end, args), name="brief-embed", daemon=True)
-        self._process.start()
-        child_end.close()  # only the child holds it now: its death shows here as end of file
+        args = [model.quantized, model.workers, str(model._cache_dir), model.max_tokens, model.read_ends]
+        request_read, request_write = os.pipe()
+        reply_read, reply_write = os.pipe()
+        env = dict(os.environ)
+        # The same brief as this process, wherever it was imported from.
+        package_root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "brief.embed_process", str(request_read), str(reply_write), json.dumps(args)],
+                pass_fds=(request_read, reply_write),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError as exc:
+            for fd in (request_read, request_write, reply_read, reply_write):
+                os.close(fd)
+            raise EmbeddingError(f"the embedding process could not be started: {exc}") from exc
+        os.close(request_read)  # the child's ends: its death shows here as end of file
+        os.close(reply_write)
+        self._requests = Connection(request_write, readable=False)
+        self._replies = Connection(reply_read, writable=False)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         try:
-            self._conn.send(list(texts))
-            status, value = self._conn.recv()
+            self._requests.send(list(texts))
+            status, value = self._replies.recv()
         except (EOFError, OSError) as exc:
-            self._process.join(5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(5)
             raise EmbeddingError(
-                f"the embedding process stopped (exit code {self._process.exitcode}) while embedding "
+                f"the embedding process stopped (exit code {self._process.returncode}) while embedding "
                 f"{len(texts)} passages"
             ) from exc
         if status != "ok":
@@ -74,17 +105,19 @@ class EmbeddingProcess:
 
     @property
     def alive(self) -> bool:
-        return self._process.is_alive()
+        return self._process.poll() is None
 
     def close(self) -> None:
         """Stop the child and wait for it (its memory goes back to the system)."""
         with contextlib.suppress(OSError):  # already gone
-            self._conn.send(_STOP)
-        self._process.join(30)
-        if self._process.is_alive():
+            self._requests.send(_STOP)
+        try:
+            self._process.wait(30)
+        except subprocess.TimeoutExpired:
             self._process.kill()
-            self._process.join()
-        self._conn.close()
+            self._process.wait()
+        self._requests.close()
+        self._replies.close()
 
 
 class IngestEmbedder:
@@ -120,3 +153,11 @@ class IngestEmbedder:
         if process is not None:
             process.close()
         return self.model.release()
+
+
+if __name__ == "__main__":  # the child: python -m brief.embed_process REQUEST_FD REPLY_FD ARGS
+    _serve(
+        Connection(int(sys.argv[1]), writable=False),
+        Connection(int(sys.argv[2]), readable=False),
+        json.loads(sys.argv[3]),
+    )

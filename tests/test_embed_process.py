@@ -59,8 +59,8 @@ def test_a_killed_model_process_is_a_clear_error_not_a_hang(embedder) -> None:  
     process = EmbeddingProcess(embedder)
     try:
         assert process.encode(TEXTS[:1]).shape == (1, 384)
-        os.kill(process._process.pid, signal.SIGKILL)
-        process._process.join(60)
+        os.kill(process.pid, signal.SIGKILL)
+        process._process.wait(60)
         with pytest.raises(EmbeddingError, match=r"embedding process stopped \(exit code -9\) while embedding 2"):
             process.encode(TEXTS[:2])
     finally:
@@ -107,8 +107,8 @@ def test_a_model_process_killed_mid_ingest_stops_it_cleanly(settings_factory, em
     def killed_at_the_third_group(self, texts):  # noqa: ANN001, ANN202
         calls.append(len(texts))
         if len(calls) == 3:  # two groups are stored by now; the child dies before this one
-            os.kill(self._process.pid, signal.SIGKILL)
-            self._process.join(60)
+            os.kill(self.pid, signal.SIGKILL)
+            self._process.wait(60)
         return original(self, texts)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -136,7 +136,7 @@ def test_the_model_process_ends_when_its_parent_is_killed(tmp_path: Path) -> Non
         "from brief.minilm import MiniLM\n"
         "process = EmbeddingProcess(MiniLM())\n"
         "process.encode(['ready'])\n"
-        "print(process._process.pid, flush=True)\n"
+        "print(process.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -160,3 +160,24 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    # A user's script that ingests at top level: the model's process must not run it again.
+    marker = tmp_path / "runs.txt"
+    script = tmp_path / "user_script.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from brief.embed_process import IngestEmbedder\n"
+        "from brief.minilm import MiniLM\n"
+        f"with open({str(marker)!r}, 'a') as f:\n"
+        "    f.write('ran\\n')\n"
+        "ingest = IngestEmbedder(MiniLM(), after=0)\n"
+        "print(ingest.encode(['one text', 'another']).shape, ingest.in_child)\n"
+        "ingest.release()\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(2, 384) True"
+    assert marker.read_text(encoding="utf-8") == "ran\n"
