@@ -3,7 +3,8 @@
 During an ingest the model's two sessions share the interpreter with the parser and with
 Chroma, whose upserts hold the GIL for the whole call (1.2-1.4 ms per record): the model threads
 sat idle a third of the time waiting for it. In a child process with its own interpreter they
-are busy ~90% of the time, and 800 real articles ingest ~12% faster (benchmarks/README.md).
+are busy ~90% of the time: the development set's one-in-three ingest took 459 s against 527 s
+(benchmarks/README.md).
 Starting the child costs about a second, so an ingest only moves there after it has embedded
 `after` texts itself; a small ingest or an upload never starts one.
 
