@@ -135,8 +135,12 @@ class IngestEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             if self._process is None and self.after is not None and self.embedded_here >= self.after:
-                self._process = EmbeddingProcess(self.model)
-                self.model.release()  # its sessions are idle from now on: ~90 MB back
+                try:
+                    self._process = EmbeddingProcess(self.model)
+                except EmbeddingError:
+                    self.after = None  # no interpreter to start (an embedded Python): stay here
+                else:
+                    self.model.release()  # its sessions are idle from now on: ~90 MB back
             process = self._process
         if process is not None:
             return process.encode(texts)

@@ -55,6 +55,14 @@ def test_a_short_ingest_never_starts_a_process(embedder) -> None:  # noqa: ANN00
     assert not never.in_child and never.embedded_here == 15
 
 
+def test_an_ingest_that_cannot_start_the_process_embeds_here(embedder, monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    ingest = IngestEmbedder(embedder, after=0)
+    assert np.array_equal(ingest.encode(TEXTS), embedder.encode(TEXTS))
+    assert not ingest.in_child and ingest.after is None and ingest.embedded_here == len(TEXTS)
+    ingest.release()
+
+
 def test_a_killed_model_process_is_a_clear_error_not_a_hang(embedder) -> None:  # noqa: ANN001
     process = EmbeddingProcess(embedder)
     try:
