@@ -24,6 +24,7 @@ import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,10 +33,9 @@ from brief.minilm import EmbeddingError, MiniLM
 _STOP = None
 
 
-def _serve(requests: Connection, replies: Connection, model_args: list) -> None:
+def _serve(requests: Connection, replies: Connection, model_args: dict[str, Any]) -> None:
     """The child: embed each list of texts it is sent, until told to stop or the pipe closes."""
-    quantized, workers, cache_dir, max_tokens, read_ends = model_args
-    model = MiniLM(quantized, workers, Path(cache_dir), max_tokens, read_ends)
+    model = MiniLM(**model_args)
     while True:
         try:
             texts = requests.recv()
@@ -62,7 +62,7 @@ class EmbeddingProcess:
     out and vectors back; only brief's own two ends of them exist."""
 
     def __init__(self, model: MiniLM) -> None:
-        args = [model.quantized, model.workers, str(model._cache_dir), model.max_tokens, model.read_ends]
+        args = model.constructor_args()
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         env = dict(os.environ)

@@ -149,7 +149,6 @@ class Ingestor:
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
         self.limits = ingest_limits(settings)
         self._pipeline: WritePipeline | None = None
-        self._ingest_embedder: Any = embedder
 
     def run(self, paths: Iterable[Path], prune: bool = False, progress: ProgressCallback | None = None) -> IngestReport:
         started = time.perf_counter()
@@ -161,7 +160,7 @@ class Ingestor:
             report.chunks_written += chunks
             meter.written(documents, chunks)
 
-        embedder = self._ingest_embedder = self._embedder_for_ingest()
+        embedder = self._embedder_for_ingest()
         pipeline = self._pipeline = WritePipeline(
             self.store, embedder, embedding_texts, written, meter.tick, self.embed_every
         )
@@ -206,7 +205,7 @@ class Ingestor:
             self._seen.save()
             # Every chunk is embedded: the model's ~90 MB go back before the index merge below,
             # the ingest's memory peak (the next question opens the model again, ~0.3 s).
-            release = getattr(self._ingest_embedder, "release", None)
+            release = getattr(self._pipeline.embedder, "release", None)  # type: ignore[union-attr]
             if release is not None:
                 release()
             self.store.prepare_search()  # bring the search indexes in step now, not at the first question

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class MiniLM:
         # a chunk's last sentences, often where a quote or its answer sits, stay in its vector.
         self.read_ends = read_ends
         self.workers = max(1, workers or os.cpu_count() or 1)
-        self._cache_dir = cache_dir or default_model_cache()
+        self._cache_dir = Path(cache_dir) if cache_dir else default_model_cache()
         self._lock = threading.Lock()
         self._sessions: queue.SimpleQueue | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -85,6 +86,17 @@ class MiniLM:
             settings.embed_max_tokens,
             settings.embed_read_ends,
         )
+
+    def constructor_args(self) -> dict[str, Any]:
+        """What makes another instance embed exactly like this one (plain JSON values): the
+        model's own process is built from it."""
+        return {
+            "quantized": self.quantized,
+            "workers": self.workers,
+            "cache_dir": str(self._cache_dir),
+            "max_tokens": self.max_tokens,
+            "read_ends": self.read_ends,
+        }
 
     @property
     def name(self) -> str:

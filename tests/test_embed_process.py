@@ -16,7 +16,7 @@ import pytest
 from conftest import SEED, assert_store_consistent, copy_small_set, make_library
 
 from brief.embed_process import EmbeddingProcess, IngestEmbedder
-from brief.minilm import EmbeddingError
+from brief.minilm import EmbeddingError, MiniLM
 
 TEXTS = [
     "The finance ministry said the sanctions would not change its plans.",
@@ -39,6 +39,13 @@ def test_the_model_process_gives_the_same_vectors_as_this_one(embedder) -> None:
     finally:
         ingest.release()
     assert not ingest.in_child
+
+
+def test_the_model_process_is_built_with_every_setting_of_this_one(tmp_path: Path) -> None:
+    model = MiniLM(quantized=False, workers=1, cache_dir=tmp_path, max_tokens=64, read_ends=False)
+    args = model.constructor_args()
+    assert args == {"quantized": False, "workers": 1, "cache_dir": str(tmp_path), "max_tokens": 64, "read_ends": False}
+    assert MiniLM(**args).constructor_args() == args
 
 
 def test_a_short_ingest_never_starts_a_process(embedder) -> None:  # noqa: ANN001
