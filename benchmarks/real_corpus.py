@@ -67,14 +67,16 @@ _INGEST_CHILD = textwrap.dedent(
     # A spawned child's ru_maxrss includes its parent's pages from before its exec; VmHWM is
     # the peak of the child's own memory since then.
     child_hwm = {}
-    def status_kb(pid, key):
+    def status_kb(pid):  # RssAnon and VmHWM of a process in kB, one read (0 once it has ended)
+        found = {"RssAnon:": 0, "VmHWM:": 0}
         try:
             for line in open(f"/proc/{pid}/status"):
-                if line.startswith(key):
-                    return int(line.split()[1])
+                key = line.split(maxsplit=1)[0] if line.strip() else ""
+                if key in found:
+                    found[key] = int(line.split()[1])
         except OSError:
             pass  # the child ended meanwhile
-        return 0
+        return found["RssAnon:"], found["VmHWM:"]
     def children():
         pids = set()
         for task in os.listdir("/proc/self/task"):
@@ -85,11 +87,12 @@ _INGEST_CHILD = textwrap.dedent(
         return pids
     def sample_anon():
         while True:
-            mine = status_kb("self", "RssAnon:")
+            mine = status_kb("self")[0]
             total = mine
             for pid in children():
-                total += status_kb(pid, "RssAnon:")
-                child_hwm[pid] = max(child_hwm.get(pid, 0), status_kb(pid, "VmHWM:"))
+                anon, hwm = status_kb(pid)
+                total += anon
+                child_hwm[pid] = max(child_hwm.get(pid, 0), hwm)
             peak_anon[0], peak_anon[1] = max(peak_anon[0], mine), max(peak_anon[1], total)
             time.sleep(0.2)
     threading.Thread(target=sample_anon, daemon=True).start()
