@@ -64,6 +64,16 @@ class Settings:
     home: Path = field(Path(".brief"), doc="Folder holding the local store.")
     chroma_url: str | None = field(None, doc="Use a Chroma server (http://host:port).")
     collection: str = field("brief", min_length=3, doc="Chroma collection name prefix.")
+    # Embedded Chroma keeps the vector index of every collection it has touched in the
+    # process, ~2.5 KB a chunk, until its client closes. Chunks go into collections of at most
+    # this many rows, and a writer closes the client when it opens a new one, so an ingest
+    # holds one such index, not the whole store's.
+    chunk_shard_rows: int | None = field(
+        8192,
+        ge=1,
+        doc="Chunks per Chroma collection of an embedded store; a writer starts the next collection "
+        "beyond this (unset: one collection).",
+    )
 
     # Embeddings
     embedder: Literal["minilm", "openai"] = "minilm"

@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +41,7 @@ import numpy as np
 from brief.chroma_probe import ProbeFailed, ServerProbe, server_address
 from brief.errors import BriefError
 from brief.lexical import LexicalFilter
+from brief.memory import release_free_memory
 from brief.search_index import DamagedIndex, IndexFolder, SearchIndex
 from brief.settings import Settings
 from brief.types import Chunk, DocumentRecord, date_to_int
@@ -173,7 +174,10 @@ class Store:
         self.location = settings.chroma_url or str(settings.home / "chroma")
         # Calls share the client; reopening it waits for them (see _reopen_if_written_elsewhere).
         self._gate = _ClientGate()
-        self._parts: tuple[Any, Any, Any, Any] | None = None  # client and collections, once opened
+        # The client, the chunk collections (shards, oldest first), the registry and the token
+        # collection, once opened.
+        self._parts: tuple[Any, list[Any], Any, Any] | None = None
+        self._open_shard_rows: int | None = None  # rows in the last shard, counted when first needed
         self._open_lock = threading.Lock()
         name = settings.collection
         key = hashlib.sha1(f"{self.location}|{name}".encode()).hexdigest()[:12]
@@ -233,7 +237,7 @@ class Store:
             raise EmbedderMismatch(_mismatch_message(self.settings, self.location, stored, self.embedder_name))
         return self._file_generation() is not None
 
-    def _opened(self) -> tuple[Any, Any, Any, Any]:
+    def _opened(self) -> tuple[Any, list[Any], Any, Any]:
         parts = self._parts
         if parts is None:
             with self._open_lock:
@@ -248,8 +252,13 @@ class Store:
         return self._opened()[0]
 
     @property
-    def _chunks(self) -> Any:
+    def _shards(self) -> list[Any]:
+        """The chunk collections, oldest first; new chunks go into the last."""
         return self._opened()[1]
+
+    def _shard(self, number: int) -> Any:
+        shards = self._shards
+        return shards[number] if 0 <= number < len(shards) else shards[0]
 
     @property
     def _docs(self) -> Any:
@@ -264,12 +273,12 @@ class Store:
         settings, name, embedder_name = self.settings, self.settings.collection, self.embedder_name
         client = _connect(settings)
         try:
-            chunks = client.get_or_create_collection(
-                f"{name}_chunks",
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder_name},
-            )
+            # A server holds its indexes in its own process: its chunks stay in one collection.
+            names = [] if settings.chroma_url else _collection_names(client)
+            last = max((n for n in map(_shard_number(name), names) if n is not None), default=0)
+            # Position n holds shard n (a gap, which brief never leaves, becomes an empty one).
+            shards = [_chunk_collection(client, name, n, embedder_name) for n in range(last + 1)]
+            chunks = shards[0]
             docs = client.get_or_create_collection(f"{name}_docs", embedding_function=None)
             # One record whose token changes on every registry write: readers compare it to
             # decide whether their cached view of the registry is still current.
@@ -281,7 +290,8 @@ class Store:
         stored = (chunks.metadata or {}).get("embedder")
         if stored and stored != embedder_name:
             raise EmbedderMismatch(_mismatch_message(settings, self.location, stored, embedder_name))
-        self._parts = (client, chunks, docs, meta)
+        self._parts = (client, shards, docs, meta)
+        self._open_shard_rows = None
         self._stale = False  # a new client sees every write made so far
         if not settings.chroma_url:
             _write_atomically(self.cache_dir / _STORE_FILE, json.dumps({"embedder": stored or embedder_name}))
@@ -441,7 +451,7 @@ class Store:
         self._put_records([record], PENDING)
 
     def update_paths(self, record: DocumentRecord) -> None:
-        self._put_records([record], READY)
+        self._put_records([record], READY, shards=self._stored_shards([record.doc_id]))
 
     def write_documents(self, batch: Sequence[tuple[DocumentRecord, Sequence[Chunk], np.ndarray]]) -> None:
         """Write several new documents with a handful of round trips instead of ~7 each.
@@ -454,17 +464,27 @@ class Store:
         if not batch:
             return
         records = [record for record, _, _ in batch]
+        doc_ids = [r.doc_id for r in records]
         versions = {r.doc_id: record_version(r) for r in records}
-        self._put_records(records, PENDING)
-        self._call(lambda: self._chunks.delete(where={"doc_id": {"$in": [r.doc_id for r in records]}}))
         chunks = [c for _, doc_chunks, _ in batch for c in doc_chunks]
         vectors = np.concatenate([v for _, doc_chunks, v in batch if len(doc_chunks)]) if chunks else None
+        target = self._shard_for(len(chunks))
+        # Where earlier versions (or an interrupted write's leftovers) lie. Only those shards
+        # are touched: reading a shard loads its whole vector index into an embedded store.
+        earlier = self._stored_shards(doc_ids)
+        where = {d: earlier.get(d, target) for d in doc_ids}
+        self._put_records(records, PENDING, shards=where)  # names the old shard until it is cleared
+        for shard in sorted(set(where.values())):
+            self._call(lambda n=shard: self._shard(n).delete(where={"doc_id": {"$in": doc_ids}}))
+        moved = {d: target for d in doc_ids}
+        if where != moved:
+            self._put_records(records, PENDING, shards=moved, announce=False)
         if chunks:
-            self.write_chunks(chunks, vectors)
+            self.write_chunks(chunks, vectors, target)
             # Into the local index before the records turn ready: searchable the moment they do.
             with contextlib.suppress(OSError):  # a cache that cannot be written is filled by readers
                 self.index_folder.append(chunks, vectors, versions)
-        self._put_records(records, READY, announce=False)
+        self._put_records(records, READY, shards=moved, announce=False)
         if self._written_versions is not None:
             for record in records:
                 if record.chunks:
@@ -480,11 +500,19 @@ class Store:
         except StoreError as exc:  # e.g. the server went away right after the records turned ready
             raise StoredThenFailed(exc) from exc
 
-    def _put_records(self, records: Sequence[DocumentRecord], status: str, announce: bool = True) -> None:
+    def _put_records(
+        self,
+        records: Sequence[DocumentRecord],
+        status: str,
+        announce: bool = True,
+        shards: Mapping[str, int] | None = None,
+    ) -> None:
+        """Write registry records; `shards` says where each one's chunks are (default: the first)."""
         metas: list[dict[str, Any]] = []
         for record in records:
             meta: dict[str, Any] = record.to_dict()
             meta.pop("doc_id")
+            meta["shard"] = (shards or {}).get(record.doc_id, 0)
             meta["paths"] = json.dumps(record.paths)
             meta.update(
                 status=status,
@@ -501,14 +529,16 @@ class Store:
     def delete_document(self, doc_id: str) -> None:
         """Hide the document first, then delete its chunks and its record."""
         found = self._call(lambda: self._docs.get(ids=[doc_id], include=["metadatas"]))
+        shard = None  # not registered: look in every shard
         if found["ids"]:
             meta = dict(found["metadatas"][0])
+            shard = int(meta.get("shard", 0) or 0)
             meta["status"] = DELETING
             self._call(lambda: self._docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[meta]))
         self._bump_generation()
         if self._written_versions is not None:
             self._written_versions.pop(doc_id, None)
-        self.delete_chunks_of(doc_id)
+        self.delete_chunks_of(doc_id, shard)
         self._call(lambda: self._docs.delete(ids=[doc_id]))
         self._bump_generation()
 
@@ -520,7 +550,7 @@ class Store:
         result = self._call(lambda: self._docs.get(where=unfinished, include=["metadatas"]))
         for doc_id, meta in zip(result["ids"], result["metadatas"] or [], strict=False):
             if _writer_is_gone(meta):
-                self.delete_chunks_of(doc_id)
+                self.delete_chunks_of(doc_id, int(meta.get("shard", 0) or 0))
                 self._call(lambda d=doc_id: self._docs.delete(ids=[d]))
                 repaired.append(doc_id)
         if repaired:
@@ -529,12 +559,56 @@ class Store:
 
     # ----- chunks ---------------------------------------------------------------------------
 
-    def write_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+    def _shard_for(self, incoming: int) -> int:
+        """The shard `incoming` new chunks go into: the last one, or a new one when they would
+        take it past `chunk_shard_rows` (embedded stores only)."""
+        last = len(self._shards) - 1
+        limit = self.settings.chunk_shard_rows
+        if self.settings.chroma_url or limit is None or not incoming:
+            return last
+        if self._open_shard_rows is None:
+            self._open_shard_rows = int(self._call(self._shards[last].count))
+        if self._open_shard_rows and self._open_shard_rows + incoming > limit:
+            self._start_shard(last + 1)
+            last += 1
+            self._open_shard_rows = 0
+        self._open_shard_rows += incoming
+        return last
+
+    def _start_shard(self, number: int) -> None:
+        """Close the client, which drops the vector indexes it loaded (freed only when no other
+        client of this process holds the same store), then open it with a new last shard."""
+        with self._gate.exclusive(), self._open_lock:
+            if self._parts is not None:
+                with contextlib.suppress(Exception):  # a client that fails to close is dropped anyway
+                    self._parts[0].close()
+                self._parts = None
+            release_free_memory()
+            self._open()
+            assert self._parts is not None
+            client, shards, _, _ = self._parts
+            shards.extend(
+                _chunk_collection(client, self.settings.collection, n, self.embedder_name)
+                for n in range(len(shards), number + 1)
+            )
+
+    def _stored_shards(self, doc_ids: Sequence[str]) -> dict[str, int]:
+        """doc id -> the shard its registry record (of any status) names, for those that have one."""
+        if len(self._shards) == 1:
+            return {}  # one shard: nothing to look up
+        found = self._call(lambda: self._docs.get(ids=list(doc_ids), include=["metadatas"]))
+        return {
+            d: int((m or {}).get("shard", 0) or 0) for d, m in zip(found["ids"], found["metadatas"] or [], strict=False)
+        }
+
+    def write_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, shard: int | None = None) -> None:
+        """Upsert chunks into one shard (default: the last)."""
+        number = len(self._shards) - 1 if shard is None else shard
         batch = self._chunk_batch
         for start in range(0, len(chunks), batch):
             part = chunks[start : start + batch]
             self._call(
-                lambda p=part, s=start: self._chunks.upsert(
+                lambda p=part, s=start: self._shard(number).upsert(
                     ids=[c.chunk_id for c in p],
                     embeddings=vectors[s : s + len(p)],
                     documents=[c.text for c in p],
@@ -542,24 +616,34 @@ class Store:
                 )
             )
 
-    def delete_chunks_of(self, doc_id: str) -> None:
-        self._call(lambda: self._chunks.delete(where={"doc_id": doc_id}))
+    def delete_chunks_of(self, doc_id: str, shard: int | None = None) -> None:
+        """Delete a document's chunks from its shard (None: from every shard)."""
+        numbers = range(len(self._shards)) if shard is None else [shard]
+        for n in numbers:
+            self._call(lambda n=n: self._shard(n).delete(where={"doc_id": doc_id}))
 
     def count_chunks(self) -> int:
-        return int(self._call(self._chunks.count))
+        return sum(int(self._call(shard.count)) for shard in self._shards)
 
     def chunk_ids_of(self, doc_id: str) -> list[str]:
-        return list(self._call(lambda: self._chunks.get(where={"doc_id": doc_id}, include=[]))["ids"])
+        return [
+            i
+            for shard in self._shards
+            for i in self._call(lambda s=shard: s.get(where={"doc_id": doc_id}, include=[]))["ids"]
+        ]
 
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """Chunks by id, in the order asked; unknown ids are left out."""
         if not chunk_ids:
             return []
-        result = self._call(lambda: self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"]))
-        found = {
-            i: _chunk_from_row(i, d, m)
-            for i, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=False)
-        }
+        found: dict[str, Chunk] = {}
+        for shard in self._shards:
+            asked = [i for i in chunk_ids if i not in found]
+            if not asked:
+                break
+            result = self._call(lambda s=shard, a=asked: s.get(ids=a, include=["documents", "metadatas"]))
+            for i, d, m in zip(result["ids"], result["documents"], result["metadatas"], strict=False):
+                found[i] = _chunk_from_row(i, d, m)
         return [found[i] for i in chunk_ids if i in found]
 
     def query_dense(
@@ -569,37 +653,41 @@ class Store:
         (Questions use the local index; this asks the store of truth itself.)"""
         if n <= 0:
             return []
-        result = self._call(
-            lambda: self._chunks.query(
-                query_embeddings=[[float(x) for x in vector]],
-                n_results=n,
-                where=_chroma_where(where),
-                include=["documents", "metadatas", "distances"],
+        hits: list[tuple[Chunk, float]] = []
+        for shard in self._shards:  # the n best of each shard, then the n best of those
+            result = self._call(
+                lambda s=shard: s.query(
+                    query_embeddings=[[float(x) for x in vector]],
+                    n_results=n,
+                    where=_chroma_where(where),
+                    include=["documents", "metadatas", "distances"],
+                )
             )
-        )
-        rows = zip(
-            result["ids"][0],
-            result["documents"][0],
-            result["metadatas"][0],
-            result["distances"][0],
-            strict=False,
-        )
-        return [(_chunk_from_row(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
+            rows = zip(
+                result["ids"][0],
+                result["documents"][0],
+                result["metadatas"][0],
+                result["distances"][0],
+                strict=False,
+            )
+            hits.extend((_chunk_from_row(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows)
+        return sorted(hits, key=lambda hit: -hit[1])[:n]
 
     def iter_chunks(self, include_vectors: bool = False) -> Iterator[tuple[str, str, dict, Any]]:
         """Every stored chunk as (id, text, metadata, vector or None), page by page."""
         include = ["documents", "metadatas"] + (["embeddings"] if include_vectors else [])
-        offset = 0
-        while True:
-            page = self._call(lambda o=offset: self._chunks.get(include=include, limit=_PAGE, offset=o))
-            ids = page["ids"]
-            if not ids:
-                return
-            vectors = page.get("embeddings") if include_vectors else None
-            for j, chunk_id in enumerate(ids):
-                vector = vectors[j] if vectors is not None else None
-                yield chunk_id, page["documents"][j], page["metadatas"][j], vector
-            offset += len(ids)
+        for shard in self._shards:
+            offset = 0
+            while True:
+                page = self._call(lambda s=shard, o=offset: s.get(include=include, limit=_PAGE, offset=o))
+                ids = page["ids"]
+                if not ids:
+                    break
+                vectors = page.get("embeddings") if include_vectors else None
+                for j, chunk_id in enumerate(ids):
+                    vector = vectors[j] if vectors is not None else None
+                    yield chunk_id, page["documents"][j], page["metadatas"][j], vector
+                offset += len(ids)
 
     # ----- the local search index ---------------------------------------------------------------
 
@@ -669,10 +757,17 @@ class Store:
         """Copy documents from Chroma into the local index, a group at a time (bounded memory).
         A document whose chunks are not all there (being deleted) stays out."""
         versions = snapshot.searchable
-        for start in range(0, len(doc_ids), _DOCS_PER_FETCH):
-            group = list(doc_ids[start : start + _DOCS_PER_FETCH])
+        by_shard: dict[int, list[str]] = {}
+        for doc_id in doc_ids:
+            by_shard.setdefault(snapshot.documents[doc_id].shard, []).append(doc_id)
+        groups = [
+            (shard, ids[start : start + _DOCS_PER_FETCH])
+            for shard, ids in sorted(by_shard.items())
+            for start in range(0, len(ids), _DOCS_PER_FETCH)
+        ]
+        for shard, group in groups:
             page = self._call(
-                lambda g=group: self._chunks.get(
+                lambda n=shard, g=group: self._shard(n).get(
                     where={"doc_id": {"$in": g}}, include=["documents", "metadatas", "embeddings"]
                 )
             )
@@ -797,6 +892,33 @@ def _connect(settings: Settings):  # type: ignore[no-untyped-def]
         raise StoreError(f"cannot open the store at {path}: {exc}") from exc
 
 
+def _chunk_collection(client: Any, name: str, number: int, embedder_name: str) -> Any:
+    """Chunk shard `number`: `brief_chunks` (the first, as before shards), then `brief_chunks.1`, ..."""
+    return client.get_or_create_collection(
+        f"{name}_chunks" if number == 0 else f"{name}_chunks.{number}",
+        embedding_function=None,
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"embedder": embedder_name},
+    )
+
+
+def _shard_number(name: str) -> Callable[[str], int | None]:
+    """A function telling which chunk shard of the store `name` a collection is (None: none)."""
+    prefix = f"{name}_chunks"
+
+    def number(collection: str) -> int | None:
+        if collection == prefix:
+            return 0
+        head, dot, tail = collection.rpartition(".")
+        return int(tail) if head == prefix and dot and tail.isdigit() else None
+
+    return number
+
+
+def _collection_names(client: Any) -> list[str]:
+    return [getattr(c, "name", c) for c in client.list_collections()]
+
+
 def _not_connected(settings: Settings, exc: BaseException) -> StoreError:
     """Why a server store could not be opened: stuck (a timeout), or not there at all."""
     if _is_timeout(exc):
@@ -889,6 +1011,7 @@ def _record_from_meta(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         chars=int(meta.get("chars", 0)),
         ingested_at=str(meta.get("ingested_at", "")),
         recipe=str(meta.get("recipe", "")),
+        shard=int(meta.get("shard", 0) or 0),
     )
 
 

@@ -111,6 +111,9 @@ class DocumentRecord:
     # How its chunks and vectors were made (chunk sizes, words embedded): a document made
     # another way is chunked again by the next ingest that reads it. "" = before recipes.
     recipe: str = ""
+    # Which of the store's chunk collections holds its chunks (0: the first). Set by the store
+    # when it writes them; what a caller passes is not used.
+    shard: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
