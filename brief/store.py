@@ -258,7 +258,9 @@ class Store:
 
     def _shard(self, number: int) -> Any:
         shards = self._shards
-        return shards[number] if 0 <= number < len(shards) else shards[0]
+        if not 0 <= number < len(shards):
+            raise StoreError(f"the registry names chunk collection {number}, which {self.location} does not hold")
+        return shards[number]
 
     @property
     def _docs(self) -> Any:
@@ -447,8 +449,8 @@ class Store:
         return self.snapshot().fingerprint
 
     def begin_document(self, record: DocumentRecord) -> None:
-        """Announce a document about to be written (status pending)."""
-        self._put_records([record], PENDING)
+        """Announce a document about to be written (status pending) into the last shard."""
+        self._put_records([record], PENDING, shards={record.doc_id: len(self._shards) - 1})
 
     def update_paths(self, record: DocumentRecord) -> None:
         self._put_records([record], READY, shards=self._stored_shards([record.doc_id]))
@@ -569,15 +571,16 @@ class Store:
         if self._open_shard_rows is None:
             self._open_shard_rows = int(self._call(self._shards[last].count))
         if self._open_shard_rows and self._open_shard_rows + incoming > limit:
-            self._start_shard(last + 1)
+            self._reopen(last_shard=last + 1)
             last += 1
             self._open_shard_rows = 0
         self._open_shard_rows += incoming
         return last
 
-    def _start_shard(self, number: int) -> None:
-        """Close the client, which drops the vector indexes it loaded (freed only when no other
-        client of this process holds the same store), then open it with a new last shard."""
+    def _reopen(self, last_shard: int | None = None) -> None:
+        """Close the client and open another: it sees the collections other processes made, and
+        the vector indexes the old one loaded are dropped (freed once no other client of this
+        process holds the same store). With `last_shard`, chunk shards up to it are created."""
         with self._gate.exclusive(), self._open_lock:
             if self._parts is not None:
                 with contextlib.suppress(Exception):  # a client that fails to close is dropped anyway
@@ -589,7 +592,7 @@ class Store:
             client, shards, _, _ = self._parts
             shards.extend(
                 _chunk_collection(client, self.settings.collection, n, self.embedder_name)
-                for n in range(len(shards), number + 1)
+                for n in range(len(shards), (last_shard or 0) + 1)
             )
 
     def _stored_shards(self, doc_ids: Sequence[str]) -> dict[str, int]:
@@ -760,6 +763,8 @@ class Store:
         by_shard: dict[int, list[str]] = {}
         for doc_id in doc_ids:
             by_shard.setdefault(snapshot.documents[doc_id].shard, []).append(doc_id)
+        if by_shard and max(by_shard) >= len(self._shards):
+            self._reopen()  # another process started a shard since this client opened
         groups = [
             (shard, ids[start : start + _DOCS_PER_FETCH])
             for shard, ids in sorted(by_shard.items())

@@ -305,7 +305,7 @@ _CRASH_IN_REMOVE = textwrap.dedent(
     from brief.settings import Settings
     from brief.store import Store
 
-    Store.delete_chunks_of = lambda self, doc_id: os._exit(3)  # die after marking, before deleting
+    Store.delete_chunks_of = lambda self, *args: os._exit(3)  # die after marking, before deleting
     Library(Settings()).remove(sys.argv[1])
     """
 )

@@ -289,6 +289,7 @@ def test_questions_during_an_ingest(settings_factory, embedder, tmp_path: Path) 
 # ----- 2. crash safety ------------------------------------------------------------------------------
 
 TRIALS = 20
+SHARD_ROWS = 10  # chunks per Chroma collection in the trials (a trial adds ~3-6)
 
 
 @contextlib.contextmanager
@@ -316,12 +317,16 @@ def test_sigkill_during_ingest_never_leaves_half_documents(
     home = tmp_path / "home"
     corpus = copy_small_set(tmp_path / "corpus")
     (corpus / SEED.name).write_bytes(SEED.read_bytes())
-    first = run_cli("ingest", str(corpus), "-q", home=home, cwd=tmp_path)
+    # Small chunk shards: the runs start new ones (closing their client) and delete from older
+    # ones, so kills land in those steps too.
+    shards = {"BRIEF_CHUNK_SHARD_ROWS": str(SHARD_ROWS)}
+    first = run_cli("ingest", str(corpus), "-q", home=home, cwd=tmp_path, extra_env=shards)
     assert first.returncode == 0, first.stderr
 
     rng = random.Random(20241229)
     # The re-runs go through the command in this process, on the session's embedder.
     monkeypatch.setenv("BRIEF_HOME", str(home))
+    monkeypatch.setenv("BRIEF_CHUNK_SHARD_ROWS", str(SHARD_ROWS))
     opened: list[Library] = []
 
     def library_for_cli() -> Library:
@@ -330,7 +335,7 @@ def test_sigkill_during_ingest_never_leaves_half_documents(
 
     monkeypatch.setattr(cli_common, "open_library", library_for_cli)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
-    env.update(BRIEF_HOME=str(home), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
+    env.update(BRIEF_HOME=str(home), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False", **shards)
 
     def add_content(trial: int) -> set[str]:
         """New articles, and every third trial a changed one: returns the changed files' keys."""
@@ -424,7 +429,10 @@ def test_sigkill_during_ingest_never_leaves_half_documents(
         rerun_and_check()
 
     assert killed >= TRIALS // 2, f"only {killed} of {TRIALS} runs were killed before they finished"
-    print(f"{killed} of {TRIALS} ingests killed; where: {outcomes}")
+    with open_store(home) as store:
+        used = {record.shard for record in store.documents().values()}
+        assert len(store._shards) >= 3 and len(used) >= 3, (len(store._shards), used)
+    print(f"{killed} of {TRIALS} ingests killed; where: {outcomes}; {len(used)} chunk shards in use")
 
 
 # ----- 3. fuzzing ----------------------------------------------------------------------------------
