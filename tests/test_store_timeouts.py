@@ -306,8 +306,8 @@ def test_a_failure_right_after_documents_turn_ready_counts_them_as_written(
     real_bump = Store._bump_generation
     ready_upserts: list[int] = []
 
-    def put_then_fail(self, records, status, announce=True):  # noqa: ANN001
-        real_put(self, records, status, announce)
+    def put_then_fail(self, records, status, announce=True, **where):  # noqa: ANN001
+        real_put(self, records, status, announce, **where)
         if status == "ready" and not announce:
             ready_upserts.append(len(records))
 
