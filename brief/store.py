@@ -166,7 +166,7 @@ class _RecordTable(Mapping[str, DocumentRecord]):
 
 
 class Store:
-    """The chunk collection, the document registry and the local search index of one library."""
+    """The chunk collections (shards), the document registry and the local search index of one library."""
 
     def __init__(self, settings: Settings, embedder_name: str) -> None:
         self.settings = settings
@@ -459,9 +459,10 @@ class Store:
         """Write several new documents with a handful of round trips instead of ~7 each.
 
         The protocol is the one-document one, applied to the group: all records pending,
-        leftovers of an interrupted run removed, all chunks written, then all records ready
-        in one upsert. A crash before that last call leaves only pending records, which
-        `repair` removes; readers never see part of a document.
+        earlier versions and leftovers of an interrupted run removed from their shards, all
+        chunks written into one shard, then all records ready in one upsert. A crash before
+        that last call leaves only pending records, which `repair` removes; readers never see
+        part of a document.
         """
         if not batch:
             return
