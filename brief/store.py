@@ -311,13 +311,7 @@ class Store:
         if self._parts is None:
             self._stale = False  # nothing open: the client opened later will see everything
             return
-        with self._gate.exclusive():
-            if not self._stale:
-                return  # another thread just reopened it
-            with contextlib.suppress(Exception):  # a client that fails to close is dropped anyway
-                self._parts[0].close()
-            self._parts = None
-            self._open()
+        self._reopen(only_if_stale=True)
 
     # ----- document registry -------------------------------------------------------------
 
@@ -475,12 +469,12 @@ class Store:
         # Where earlier versions (or an interrupted write's leftovers) lie. Only those shards
         # are touched: reading a shard loads its whole vector index into an embedded store.
         earlier = self._stored_shards(doc_ids)
-        where = {d: earlier.get(d, target) for d in doc_ids}
-        self._put_records(records, PENDING, shards=where)  # names the old shard until it is cleared
-        for shard in sorted(set(where.values())):
+        located = {d: earlier.get(d, target) for d in doc_ids}
+        self._put_records(records, PENDING, shards=located)  # names the old shard until it is cleared
+        for shard in sorted(set(located.values())):
             self._call(lambda n=shard: self._shard(n).delete(where={"doc_id": {"$in": doc_ids}}))
         moved = {d: target for d in doc_ids}
-        if where != moved:
+        if located != moved:
             self._put_records(records, PENDING, shards=moved, announce=False)
         if chunks:
             self.write_chunks(chunks, vectors, target)
@@ -535,7 +529,7 @@ class Store:
         shard = None  # not registered: look in every shard
         if found["ids"]:
             meta = dict(found["metadatas"][0])
-            shard = int(meta.get("shard", 0) or 0)
+            shard = _shard_of(meta)
             meta["status"] = DELETING
             self._call(lambda: self._docs.upsert(ids=[doc_id], embeddings=[[1.0]], metadatas=[meta]))
         self._bump_generation()
@@ -553,7 +547,7 @@ class Store:
         result = self._call(lambda: self._docs.get(where=unfinished, include=["metadatas"]))
         for doc_id, meta in zip(result["ids"], result["metadatas"] or [], strict=False):
             if _writer_is_gone(meta):
-                self.delete_chunks_of(doc_id, int(meta.get("shard", 0) or 0))
+                self.delete_chunks_of(doc_id, _shard_of(meta))
                 self._call(lambda d=doc_id: self._docs.delete(ids=[d]))
                 repaired.append(doc_id)
         if repaired:
@@ -578,11 +572,13 @@ class Store:
         self._open_shard_rows += incoming
         return last
 
-    def _reopen(self, last_shard: int | None = None) -> None:
+    def _reopen(self, last_shard: int | None = None, only_if_stale: bool = False) -> None:
         """Close the client and open another: it sees the collections other processes made, and
         the vector indexes the old one loaded are dropped (freed once no other client of this
         process holds the same store). With `last_shard`, chunk shards up to it are created."""
         with self._gate.exclusive(), self._open_lock:
+            if only_if_stale and not self._stale:
+                return  # another thread just reopened it
             if self._parts is not None:
                 with contextlib.suppress(Exception):  # a client that fails to close is dropped anyway
                     self._parts[0].close()
@@ -601,9 +597,7 @@ class Store:
         if len(self._shards) == 1:
             return {}  # one shard: nothing to look up
         found = self._call(lambda: self._docs.get(ids=list(doc_ids), include=["metadatas"]))
-        return {
-            d: int((m or {}).get("shard", 0) or 0) for d, m in zip(found["ids"], found["metadatas"] or [], strict=False)
-        }
+        return {d: _shard_of(m or {}) for d, m in zip(found["ids"], found["metadatas"] or [], strict=False)}
 
     def write_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, shard: int | None = None) -> None:
         """Upsert chunks into one shard (default: the last)."""
@@ -1017,8 +1011,13 @@ def _record_from_meta(doc_id: str, meta: dict[str, Any]) -> DocumentRecord:
         chars=int(meta.get("chars", 0)),
         ingested_at=str(meta.get("ingested_at", "")),
         recipe=str(meta.get("recipe", "")),
-        shard=int(meta.get("shard", 0) or 0),
+        shard=_shard_of(meta),
     )
+
+
+def _shard_of(meta: dict[str, Any]) -> int:
+    """The chunk shard a registry record names (records from before shards: the first)."""
+    return int(meta.get("shard", 0) or 0)
 
 
 def record_version(record: DocumentRecord) -> str:
