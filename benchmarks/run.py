@@ -333,6 +333,9 @@ class Children:
     def run(self, kind: str, home: Path, corpus: Path, cwd: Path, timeout: float) -> dict[str, Any]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BRIEF_")}
         env.update(BRIEF_HOME=str(home), ORT_DISABLE_TELEMETRY="1", ANONYMIZED_TELEMETRY="False")
+        # Every chunk embedded on both sides, as the baseline does: an archive import's sharing
+        # is measured on real news (real_corpus.py), where its quality is known.
+        env["BRIEF_ARCHIVE_MB"] = ""
         process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "_child", kind, str(home), str(corpus)],
             cwd=cwd,

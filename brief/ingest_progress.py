@@ -25,6 +25,7 @@ class IngestProgress:
     seconds: float
     current: str  # the file being read ("" when done)
     finished: bool = False
+    embed_every: int = 1  # an archive import embeds one chunk in this many
 
     @property
     def fraction(self) -> float:
@@ -55,8 +56,12 @@ class IngestProgress:
         return (
             f"ingest: {self.fraction:.0%} of {_size(self.bytes_total)} ({self.files_done}/{self.files_total} files), "
             f"{self.documents_read} articles read, {self.documents_written} stored, {self.chunks_written} chunks, "
-            f"{self.chunks_per_second:.0f} chunks/s{left}"
+            f"{self.chunks_per_second:.0f} chunks/s{left}{self.plan_note()}"
         )
+
+    def plan_note(self) -> str:
+        """Says when this ingest is an archive import, whose pace and vectors differ."""
+        return f" (archive import: one chunk in {self.embed_every} embedded)" if self.embed_every > 1 else ""
 
 
 ProgressCallback = Callable[[IngestProgress], None]
@@ -82,6 +87,7 @@ class ProgressMeter:
         self.documents_written = 0
         self.chunks_written = 0
         self.current = ""
+        self.embed_every = 1  # set by the ingest once it has chosen its plan
         self._last = 0.0
 
     def start_file(self, path: Path) -> None:
@@ -126,6 +132,7 @@ class ProgressMeter:
             seconds=time.perf_counter() - self.started,
             current=self.current,
             finished=finished,
+            embed_every=self.embed_every,
         )
 
     def _report(self, force: bool = False, finished: bool = False) -> None:

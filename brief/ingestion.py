@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brief.embed_process import IngestEmbedder
-from brief.ingest.chunking import ChunkingOptions, chunk_article, index_recipe, made_alike
+from brief.ingest.chunking import ChunkingOptions, archive_applies, chunk_article, index_recipe, made_alike
 from brief.ingest.files import IngestLimits, Skipped
 from brief.ingest.loaders import LoadError, open_source, scan_inputs
 from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter
 from brief.minilm import MiniLM
 from brief.store import Store, StoreError
 from brief.types import Article, Chunk, DocumentRecord
+from brief.vector_sharing import every_for_ingest
 from brief.write_pipeline import PendingGroup, WritePipeline
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class IngestReport:
     repaired: list[str] = field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
+    embed_every: int = 1  # one chunk in this many got a vector of its own (3: an archive import)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -76,6 +78,7 @@ class IngestReport:
             f"{f', {len(self.pruned)} pruned' if self.pruned else ''}"
             f"{f', {self.rechunked} documents chunked again with the current settings' if self.rechunked else ''}; "
             f"{self.chunks_written} chunks in {self.seconds:.1f} s ({rate:.1f} chunks/s)"
+            f"{f'; an archive import: one chunk in {self.embed_every} embedded' if self.embed_every > 1 else ''}"
         )
 
     def to_dict(self) -> dict:
@@ -89,6 +92,7 @@ class IngestReport:
             "pruned": self.pruned,
             "repaired": self.repaired,
             "chunks_written": self.chunks_written,
+            "embed_every": self.embed_every,
             "seconds": round(self.seconds, 3),
             "errors": self.errors,
             "warnings": self.warnings,
@@ -141,10 +145,11 @@ class Ingestor:
         self.embedder = embedder
         settings = store.settings  # chunking, grouping and limits: the library's own settings
         self.options = ChunkingOptions.from_settings(settings)
-        self.embed_every = settings.embed_every
         # What MiniLM reads of a long chunk (e.g. its first and last 64 word pieces) and which
-        # chunks share a vector are part of how a vector is made.
-        self.recipe = index_recipe(self.options, getattr(embedder, "reads", None), self.embed_every)
+        # chunks share a vector are part of how a vector is made. Which chunks share depends on
+        # the size of the input (an archive import embeds fewer): set per run by _plan.
+        self._reads = getattr(embedder, "reads", None)
+        self._plan(settings.embed_every)
         self.group_chunks = settings.ingest_group_chunks
         self._seen = FileHashCache(store.cache_dir / "files.json", {})
         self.limits = ingest_limits(settings)
@@ -155,6 +160,8 @@ class Ingestor:
         report = IngestReport()
         files, report.skipped = scan_inputs([Path(p) for p in paths])
         meter = ProgressMeter(files, progress, started)
+        self._plan(self._every_for(meter.bytes_total))
+        report.embed_every = meter.embed_every = self.embed_every
 
         def written(documents: int, chunks: int) -> None:
             report.chunks_written += chunks
@@ -179,6 +186,27 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         meter.finish()
         return report
+
+    def _plan(self, every: int) -> None:
+        """This run embeds one chunk in `every`; a stored document made under the settings'
+        other plan (an ordinary ingest's or an archive import's) is kept as it is."""
+        self.embed_every = every
+        self.recipe = index_recipe(self.options, self._reads, every)
+        settings = self.store.settings
+        plans = {every, settings.embed_every}
+        if archive_applies(settings):
+            plans.add(max(settings.embed_every, settings.archive_embed_every))
+        self._current = tuple(index_recipe(self.options, self._reads, n) for n in sorted(plans))
+
+    def _every_for(self, input_bytes: int) -> int:
+        settings = self.store.settings
+        archive_bytes = (
+            int(settings.archive_mb * 1_000_000) if archive_applies(settings) and settings.archive_mb else None
+        )
+        return every_for_ingest(settings.embed_every, settings.archive_embed_every, archive_bytes, input_bytes)
+
+    def _up_to_date(self, record: DocumentRecord) -> bool:
+        return any(made_alike(record.recipe, recipe) for recipe in self._current)
 
     def _embedder_for_ingest(self) -> Any:
         """MiniLM moves to a process of its own once a long ingest has embedded enough texts."""
@@ -220,7 +248,7 @@ class Ingestor:
             return FileOutcome(str(path), "failed", errors=[str(exc)])
         remembered = self._seen.get(key, source.digest)
         if remembered is not None and all(
-            d in known and key in known[d].paths and made_alike(known[d].recipe, self.recipe) for d in remembered
+            d in known and key in known[d].paths and self._up_to_date(known[d]) for d in remembered
         ):
             # Same bytes as last time, every article from them still stored and made the way the
             # settings now ask: no parsing.
@@ -285,7 +313,7 @@ class Ingestor:
         listed.add(doc_id)
         outcome.doc_ids.append(doc_id)
         stored = known.get(doc_id)
-        if stored is not None and made_alike(stored.recipe, self.recipe):
+        if stored is not None and self._up_to_date(stored):
             # Stored, or queued earlier in this run: remember this file too.
             if key not in stored.paths:
                 stored.paths.append(key)

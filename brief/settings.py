@@ -96,6 +96,18 @@ class Settings:
         doc="Embed a document's first chunk and every Nth after it; the chunks between share "
         "the vector of the nearest embedded chunk (BM25 still reads them all).",
     )
+    # An archive import (a 43 MB export: 4,295 articles) embeds one chunk in three: 440-460 s
+    # against ~980 s, MRR@10 0.699 against 0.698, answer in the top 5 passages 0.802 against
+    # 0.813 (benchmarks/README.md). A library's ordinary ingests and uploads stay below it.
+    archive_mb: float | None = field(
+        8.0,
+        gt=0,
+        doc="An ingest whose input files add up to more than this many MB is an archive import: "
+        "the bundled MiniLM embeds one chunk in archive_embed_every (unset: never).",
+    )
+    archive_embed_every: int = field(
+        3, ge=1, le=100, doc="embed_every for an archive import (the larger of the two applies)."
+    )
     # MiniLM: parallel single-threaded onnxruntime sessions; None = one per core.
     embed_workers: int | None = field(None, ge=1, le=64)
     # Starting the model's own process costs about a second; 512 texts are ~10 s of embedding.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from brief.backends import resolve_backend
-from brief.ingest.chunking import made_alike, settings_recipe
+from brief.ingest.chunking import made_alike, settings_recipes
 from brief.settings import Settings
 from brief.store import Store
 
@@ -14,7 +14,7 @@ from brief.store import Store
 def library_status(settings: Settings, store: Store) -> dict[str, Any]:
     """Where the store is, which models are set, and what it holds."""
     snapshot = store.snapshot()
-    recipe = settings_recipe(settings)
+    recipes = settings_recipes(settings)
     return {
         "store": "server" if settings.chroma_url else "embedded",
         "location": store.location,
@@ -26,5 +26,7 @@ def library_status(settings: Settings, store: Store) -> dict[str, Any]:
         "stored_chunks": store.stored_chunks(),
         "sources": snapshot.sources(),
         # Chunked or embedded under other settings: the next ingest of their files redoes them.
-        "other_settings": sum(1 for r in snapshot.recipes().values() if not made_alike(r, recipe)),
+        "other_settings": sum(
+            1 for r in snapshot.recipes().values() if not any(made_alike(r, current) for current in recipes)
+        ),
     }

@@ -52,10 +52,26 @@ def made_alike(stored: str, current: str) -> bool:
     return stored == current
 
 
-def settings_recipe(settings: Settings) -> str:
-    """The recipe an ingest under `settings` writes."""
+def settings_recipe(settings: Settings, every: int | None = None) -> str:
+    """The recipe an ingest under `settings` writes (`every`: the ingest's own plan, when it is
+    an archive import)."""
     reads = minilm_reads(settings.embed_max_tokens, settings.embed_read_ends) if settings.embedder == "minilm" else None
-    return index_recipe(ChunkingOptions.from_settings(settings), reads, settings.embed_every)
+    every = settings.embed_every if every is None else every
+    return index_recipe(ChunkingOptions.from_settings(settings), reads, every)
+
+
+def settings_recipes(settings: Settings) -> tuple[str, ...]:
+    """Every recipe an ingest under `settings` may write: an ordinary ingest's, and an archive
+    import's when that embeds fewer chunks. A document made by either is up to date."""
+    recipes = [settings_recipe(settings)]
+    if archive_applies(settings):
+        recipes.append(settings_recipe(settings, max(settings.embed_every, settings.archive_embed_every)))
+    return tuple(dict.fromkeys(recipes))
+
+
+def archive_applies(settings: Settings) -> bool:
+    """Archive imports share vectors only for the bundled MiniLM, whose CPU time they save."""
+    return settings.embedder == "minilm" and settings.archive_mb is not None
 
 
 @dataclass(frozen=True)
