@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from brief.embed_process import IngestEmbedder
-from brief.ingest.chunking import ChunkingOptions, archive_applies, chunk_article, index_recipe, made_alike
+from brief.ingest.chunking import (
+    ChunkingOptions,
+    archive_applies,
+    chunk_article,
+    index_recipe,
+    made_alike,
+    sharing_plans,
+)
 from brief.ingest.files import IngestLimits, Skipped
 from brief.ingest.loaders import LoadError, open_source, scan_inputs
 from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter
@@ -192,10 +199,7 @@ class Ingestor:
         other plan (an ordinary ingest's or an archive import's) is kept as it is."""
         self.embed_every = every
         self.recipe = index_recipe(self.options, self._reads, every)
-        settings = self.store.settings
-        plans = {every, settings.embed_every}
-        if archive_applies(settings):
-            plans.add(max(settings.embed_every, settings.archive_embed_every))
+        plans = {every, *sharing_plans(self.store.settings)}
         self._current = tuple(index_recipe(self.options, self._reads, n) for n in sorted(plans))
 
     def _every_for(self, input_bytes: int) -> int:

@@ -63,10 +63,16 @@ def settings_recipe(settings: Settings, every: int | None = None) -> str:
 def settings_recipes(settings: Settings) -> tuple[str, ...]:
     """Every recipe an ingest under `settings` may write: an ordinary ingest's, and an archive
     import's when that embeds fewer chunks. A document made by either is up to date."""
-    recipes = [settings_recipe(settings)]
+    return tuple(settings_recipe(settings, every) for every in sharing_plans(settings))
+
+
+def sharing_plans(settings: Settings) -> tuple[int, ...]:
+    """One chunk in how many an ingest under `settings` may embed: an ordinary ingest's
+    `embed_every`, and an archive import's when that differs."""
+    plans = {settings.embed_every}
     if archive_applies(settings):
-        recipes.append(settings_recipe(settings, max(settings.embed_every, settings.archive_embed_every)))
-    return tuple(dict.fromkeys(recipes))
+        plans.add(max(settings.embed_every, settings.archive_embed_every))
+    return tuple(sorted(plans))
 
 
 def archive_applies(settings: Settings) -> bool:
