@@ -354,7 +354,7 @@ class BriefApp:
         def report(state: IngestProgress) -> None:
             done = f"{state.documents_read} articles read, {state.chunks_written} chunks stored"
             where = f"{Path(state.current).name}: " if state.current else ""
-            progress(state.fraction, desc=f"ingesting {where}{done}"[:160])
+            progress(state.fraction, desc=f"ingesting{state.plan_note()} {where}{done}"[:160])
 
         result = self.library.ingest(stored, progress=report)
         rows = [
