@@ -223,9 +223,11 @@ def eval_home(dev: Path, base: Path) -> tuple[Path, str]:
     putting the whole-corpus store there lets the quality run reuse it instead of embedding again."""
     import hashlib
 
+    from brief.evaluate import corpus_of
     from brief.settings import Settings
 
-    corpus = (dev / "corpus").resolve()
+    # The corpus as the question file names it (DEV/corpus/articles.jsonl), as _library_for keys it.
+    corpus = corpus_of(dev / "dev.yaml")
     key = hashlib.sha1(f"{corpus}|{Settings(home=base).embedder_name()}".encode()).hexdigest()[:10]
     return base / "eval" / key, "eval"
 
