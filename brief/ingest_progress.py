@@ -25,7 +25,8 @@ class IngestProgress:
     seconds: float
     current: str  # the file being read ("" when done)
     finished: bool = False
-    embed_every: int = 1  # an archive import embeds one chunk in this many
+    embed_every: int = 1  # one chunk in this many gets a vector of its own
+    archive: bool = False  # an archive import (the input's size chose embed_every)
 
     @property
     def fraction(self) -> float:
@@ -60,8 +61,13 @@ class IngestProgress:
         )
 
     def plan_note(self) -> str:
-        """Says when this ingest is an archive import, whose pace and vectors differ."""
-        return f" (archive import: one chunk in {self.embed_every} embedded)" if self.embed_every > 1 else ""
+        """Says when this ingest embeds only some chunks (an archive import, or the settings)."""
+        return f" ({sharing_note(self.embed_every, self.archive)})" if self.embed_every > 1 else ""
+
+
+def sharing_note(every: int, archive: bool) -> str:
+    """How many chunks an ingest embeds, and why, in a few words."""
+    return f"{'archive import: ' if archive else ''}one chunk in {every} embedded"
 
 
 ProgressCallback = Callable[[IngestProgress], None]
@@ -88,6 +94,7 @@ class ProgressMeter:
         self.chunks_written = 0
         self.current = ""
         self.embed_every = 1  # set by the ingest once it has chosen its plan
+        self.archive = False
         self._last = 0.0
 
     def start_file(self, path: Path) -> None:
@@ -133,6 +140,7 @@ class ProgressMeter:
             current=self.current,
             finished=finished,
             embed_every=self.embed_every,
+            archive=self.archive,
         )
 
     def _report(self, force: bool = False, finished: bool = False) -> None:

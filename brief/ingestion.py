@@ -22,7 +22,7 @@ from brief.ingest.chunking import (
 )
 from brief.ingest.files import IngestLimits, Skipped
 from brief.ingest.loaders import LoadError, open_source, scan_inputs
-from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter
+from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter, sharing_note
 from brief.minilm import MiniLM
 from brief.store import Store, StoreError
 from brief.types import Article, Chunk, DocumentRecord
@@ -55,7 +55,8 @@ class IngestReport:
     repaired: list[str] = field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
-    embed_every: int = 1  # one chunk in this many got a vector of its own (3: an archive import)
+    embed_every: int = 1  # one chunk in this many got a vector of its own
+    archive: bool = False  # an archive import: the input's size chose embed_every
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -85,7 +86,7 @@ class IngestReport:
             f"{f', {len(self.pruned)} pruned' if self.pruned else ''}"
             f"{f', {self.rechunked} documents chunked again with the current settings' if self.rechunked else ''}; "
             f"{self.chunks_written} chunks in {self.seconds:.1f} s ({rate:.1f} chunks/s)"
-            f"{f'; an archive import: one chunk in {self.embed_every} embedded' if self.embed_every > 1 else ''}"
+            f"{f'; {sharing_note(self.embed_every, self.archive)}' if self.embed_every > 1 else ''}"
         )
 
     def to_dict(self) -> dict:
@@ -100,6 +101,7 @@ class IngestReport:
             "repaired": self.repaired,
             "chunks_written": self.chunks_written,
             "embed_every": self.embed_every,
+            "archive": self.archive,
             "seconds": round(self.seconds, 3),
             "errors": self.errors,
             "warnings": self.warnings,
@@ -169,6 +171,7 @@ class Ingestor:
         meter = ProgressMeter(files, progress, started)
         self._plan(self._every_for(meter.bytes_total))
         report.embed_every = meter.embed_every = self.embed_every
+        report.archive = meter.archive = self.embed_every != self.store.settings.embed_every
 
         def written(documents: int, chunks: int) -> None:
             report.chunks_written += chunks

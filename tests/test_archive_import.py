@@ -56,7 +56,8 @@ def test_an_archive_import_shares_vectors_and_a_small_ingest_does_not(
 
     report = library.ingest([archive])
     assert report.ok, report.errors
-    assert report.embed_every == 3 and "an archive import: one chunk in 3 embedded" in report.summary()
+    assert report.embed_every == 3 and report.archive
+    assert "archive import: one chunk in 3 embedded" in report.summary()
     docs = library.store.documents()
     (seed_id,) = docs
     record = docs[seed_id]
@@ -69,7 +70,7 @@ def test_an_archive_import_shares_vectors_and_a_small_ingest_does_not(
 
     # A later, small ingest into the same library embeds every chunk of what it adds ...
     small = library.ingest([later])
-    assert small.ok and small.embed_every == 1 and "archive" not in small.summary()
+    assert small.ok and small.embed_every == 1 and not small.archive and "embedded" not in small.summary()
     vectors = _vectors(library.store)
     for doc_id, rec in library.store.documents().items():
         if doc_id == seed_id:
@@ -100,13 +101,19 @@ def test_the_cli_says_when_an_ingest_is_an_archive_import(tmp_path: Path) -> Non
     env = {"BRIEF_ARCHIVE_MB": "0.001", "BRIEF_PROGRESS_INTERVAL": "0.01"}
     result = run_cli("ingest", str(archive), home=tmp_path / "home", cwd=tmp_path, extra_env=env)
     assert result.returncode == 0, result.stderr
-    assert "an archive import: one chunk in 3 embedded" in result.stdout
+    assert "; archive import: one chunk in 3 embedded" in result.stdout
     # Progress lines (not a terminal) say it too, from the first one on.
     lines = [line for line in result.stderr.splitlines() if line.startswith("ingest:")]
     assert lines and all("(archive import: one chunk in 3 embedded)" in line for line in lines)
 
     as_json = run_cli("ingest", "--json", str(archive), home=tmp_path / "home2", cwd=tmp_path, extra_env=env)
     assert as_json.returncode == 0, as_json.stderr
-    assert json.loads(as_json.stdout)["embed_every"] == 3
+    assert json.loads(as_json.stdout)["embed_every"] == 3 and json.loads(as_json.stdout)["archive"]
     plain = run_cli("ingest", "--json", str(archive), home=tmp_path / "home3", cwd=tmp_path)
-    assert json.loads(plain.stdout)["embed_every"] == 1
+    assert json.loads(plain.stdout)["embed_every"] == 1 and not json.loads(plain.stdout)["archive"]
+    # One in three asked for by the settings is no archive import, and is not called one.
+    chosen = run_cli(
+        "ingest", str(archive), home=tmp_path / "home4", cwd=tmp_path, extra_env={"BRIEF_EMBED_EVERY": "3"}
+    )
+    assert chosen.returncode == 0, chosen.stderr
+    assert "; one chunk in 3 embedded" in chosen.stdout and "archive" not in chosen.stdout

@@ -154,7 +154,7 @@ class _ProgressBar:
         if eta is not None:
             parts.append(f"{format_duration(eta)} left")
         if progress.embed_every > 1:
-            parts.append(f"archive: 1 chunk in {progress.embed_every} embedded")
+            parts.append(progress.plan_note().strip(" ()"))
         if progress.current:
             parts.append(progress_label(progress.current))
         self._bar.update(self._task, completed=progress.fraction, description=" · ".join(parts))
