@@ -21,7 +21,7 @@ from brief.ingest.chunking import (
     sharing_plans,
 )
 from brief.ingest.files import IngestLimits, Skipped
-from brief.ingest.loaders import LoadError, open_source, scan_inputs
+from brief.ingest.loaders import TEXT_SIZED_SUFFIXES, LoadError, open_source, scan_inputs
 from brief.ingest_progress import IngestProgress, ProgressCallback, ProgressMeter, sharing_note
 from brief.minilm import MiniLM
 from brief.store import Store, StoreError
@@ -169,7 +169,9 @@ class Ingestor:
         report = IngestReport()
         files, report.skipped = scan_inputs([Path(p) for p in paths])
         meter = ProgressMeter(files, progress, started)
-        self._plan(self._every_for(meter.bytes_total))
+        # Only files stored as text count towards an archive import: a few large PDFs are not one.
+        text_bytes = sum(size for name, size in meter.sizes.items() if Path(name).suffix.lower() in TEXT_SIZED_SUFFIXES)
+        self._plan(self._every_for(text_bytes))
         report.embed_every = meter.embed_every = self.embed_every
         report.archive = meter.archive = self.embed_every != self.store.settings.embed_every
 

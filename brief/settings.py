@@ -102,8 +102,9 @@ class Settings:
     archive_mb: float | None = field(
         8.0,
         gt=0,
-        doc="An ingest whose input files add up to more than this many MB is an archive import: "
-        "the bundled MiniLM embeds one chunk in archive_embed_every (unset: never).",
+        doc="An ingest whose text files (Markdown, text, HTML, JSON; not PDF or office files) add "
+        "up to more than this many MB is an archive import: the bundled MiniLM embeds one chunk in "
+        "archive_embed_every (unset: never).",
     )
     archive_embed_every: int = field(
         3, ge=1, le=100, doc="embed_every for an archive import (the larger of the two applies)."

@@ -117,3 +117,21 @@ def test_the_cli_says_when_an_ingest_is_an_archive_import(tmp_path: Path) -> Non
     )
     assert chosen.returncode == 0, chosen.stderr
     assert "; one chunk in 3 embedded" in chosen.stdout and "archive" not in chosen.stdout
+
+
+def test_pdf_and_office_files_do_not_count_towards_an_archive_import(
+    settings_factory, embedder, pdf_article: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / pdf_article.name).write_bytes(pdf_article.read_bytes())
+    limit_mb = (SEED.stat().st_size - 1) / 1_000_000
+    assert pdf_article.stat().st_size > limit_mb * 1_000_000  # larger than the limit, yet a few pages
+    library = make_library(settings_factory(archive_mb=limit_mb, **SMALL_CHUNKS), embedder)
+    report = library.ingest([folder])
+    assert report.ok, report.errors
+    assert report.count("added") == 1 and report.embed_every == 1 and not report.archive
+    # The same limit with a text file beside it: the text's own size decides.
+    (folder / SEED.name).write_bytes(SEED.read_bytes())
+    both = library.ingest([folder])
+    assert both.ok and both.count("added") == 1 and both.embed_every == 3 and both.archive

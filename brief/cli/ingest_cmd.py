@@ -38,8 +38,9 @@ def ingest(
     """Ingest article files or folders (default: corpus/), web links (http/https) and feeds.
 
     Unchanged files and pages are skipped; a feed that has not changed costs one request.
-    Files adding up to more than BRIEF_ARCHIVE_MB (8) are an archive import: one chunk in three
-    gets a vector of its own, twice as fast (BRIEF_ARCHIVE_MB= embeds every chunk).
+    Text files (not PDF or office files) adding up to more than BRIEF_ARCHIVE_MB (8) are an
+    archive import: one chunk in three gets a vector of its own, twice as fast
+    (BRIEF_ARCHIVE_MB= embeds every chunk).
     """
     from brief.web.urls import is_web_url
 

@@ -27,6 +27,9 @@ TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | {".pdf"} | OFFICE_SUFFIXES
+# Formats stored as text, whose size says how much text they hold (PDF and office files carry
+# layout, fonts and images: a 5 MB report may hold a few pages).
+TEXT_SIZED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 # JSON Lines are read a record at a time: an export of any size costs the memory of one record,
 # and the size cap applies to each record (line) instead of to the whole file.
 STREAMED_SUFFIXES = {".jsonl", ".ndjson"}
