@@ -112,19 +112,29 @@ class IngestReport:
 class IngestInterrupted(StoreError):
     """The store failed part-way through an ingest; says what had been written and what not."""
 
-    def __init__(self, cause: StoreError, report: IngestReport, documents: int, total_files: int) -> None:
+    def __init__(
+        self, cause: StoreError, report: IngestReport, documents: int, total_files: int, in_flight: int = 0
+    ) -> None:
         done = (
             f"{documents} documents ({report.chunks_written} chunks) had been written and are kept"
             if documents
             else "nothing had been written yet"
         )
+        # A store that fails while answering a write may have applied it: its last group is
+        # either stored whole or left pending (which the next ingest removes), never half-visible.
+        unsure = (
+            f"the {in_flight} documents being written when it failed may or may not have been stored"
+            if in_flight
+            else "nothing else was being written"
+        )
         super().__init__(
             f"{cause} The ingest stopped part-way: {done}; {total_files - len(report.files)} of {total_files} "
-            "files were not reached and the documents being written when it failed were not stored. "
+            f"files were not reached and {unsure}. "
             "Run the same ingest again when the store is back: what is stored is skipped."
         )
         self.report = report
         self.documents = documents
+        self.in_flight = in_flight
 
 
 def document_id(article: Article) -> str:
@@ -194,7 +204,9 @@ class Ingestor:
                     embedder.release()  # the model's own process, if it was started, ends here
         except StoreError as exc:
             report.seconds = time.perf_counter() - started
-            raise IngestInterrupted(exc, report, pipeline.documents_written, len(files)) from exc
+            raise IngestInterrupted(
+                exc, report, pipeline.documents_written, len(files), pipeline.documents_in_write
+            ) from exc
         report.seconds = time.perf_counter() - started
         meter.finish()
         return report

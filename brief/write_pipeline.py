@@ -73,6 +73,7 @@ class WritePipeline:
         self.on_written = on_written  # (documents, chunks) of each group once stored (writer thread)
         self.on_wait = on_wait  # called on the caller's thread while it waits (progress keeps moving)
         self.documents_written = 0
+        self.documents_in_write = 0  # the group the store was writing when it failed (if it did)
         self.chunks_written = 0
         self._failure: BaseException | None = None
         self._vectors_of_text: OrderedDict[bytes, np.ndarray] = OrderedDict()
@@ -167,11 +168,14 @@ class WritePipeline:
         for record, chunks in group:
             batch.append((record, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
+        self.documents_in_write = len(group)
         try:
             self.store.write_documents(batch)
         except StoredThenFailed:
+            self.documents_in_write = 0
             self._count(len(group), offset)  # stored and ready: the failure came after
             raise
+        self.documents_in_write = 0
         self._count(len(group), offset)
 
     def _count(self, documents: int, chunks: int) -> None:

@@ -277,16 +277,24 @@ def test_server_dying_mid_ingest_says_what_was_written(own_chroma, settings_fact
     assert "had been written and are kept" in message
     assert f"{70 - len(error.report.files)} of 70 files were not reached" in message
 
-    # What the message claims is what the restarted server holds.
+    # What the message claims is what the restarted server holds: every document it counted as
+    # written, and of the group in flight (the server may have applied its last write without
+    # answering it) all or none; a group cut off mid-write leaves chunks of documents still
+    # pending, invisible to readers, which the next ingest removes.
     processes.append(_start_chroma(data, port))
     fresh = make_library(dataclasses.replace(settings), embedder)
-    assert len(fresh.documents()) == error.documents
-    # The chunks of the documents it stored; a group cut off mid-write may leave chunks of
-    # documents still pending, invisible to readers, which the next ingest removes.
-    assert sum(d.chunks for d in fresh.documents()) == error.report.chunks_written
+    # (No group in flight when the store failed just after a group's write was applied.)
+    if error.in_flight:
+        assert f"the {error.in_flight} documents being written when it failed may or may not" in message
+    else:
+        assert "nothing else was being written" in message
+    stored = len(fresh.documents())
+    assert stored in (error.documents, error.documents + error.in_flight), (stored, error.documents)
+    if stored == error.documents:
+        assert sum(d.chunks for d in fresh.documents()) == error.report.chunks_written
     assert fresh.store.count_chunks() >= error.report.chunks_written
     again = fresh.ingest([folder])
-    assert again.ok and again.count("added") == 70 - error.documents
+    assert again.ok and again.count("added") == 70 - stored
     assert len(fresh.documents()) == 70
     assert fresh.store.count_chunks() == sum(d.chunks for d in fresh.documents())
 
