@@ -144,7 +144,7 @@ class _ProgressBar:
         self._bar.__exit__(*exc)
 
     def update(self, progress: IngestProgress) -> None:
-        from brief.ingest_progress import format_duration
+        from brief.ingest_progress import format_duration, sharing_note
 
         eta = progress.eta_seconds
         parts = [
@@ -155,7 +155,7 @@ class _ProgressBar:
         if eta is not None:
             parts.append(f"{format_duration(eta)} left")
         if progress.embed_every > 1:
-            parts.append(progress.plan_note().strip(" ()"))
+            parts.append(sharing_note(progress.embed_every, progress.archive))
         if progress.current:
             parts.append(progress_label(progress.current))
         self._bar.update(self._task, completed=progress.fraction, description=" · ".join(parts))
