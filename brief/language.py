@@ -203,6 +203,13 @@ RECENCY_WINDOWS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\b(?:latest|newest|most recent|recently|just|new)\b"), 14),
 )
 
+
+def recency_window(query: str) -> int:
+    """Days back from the question's date that "this week", "latest" and the like reach; 0 when
+    the question does not ask for the newest news."""
+    return max((days for pattern, days in RECENCY_WINDOWS if pattern.search(query)), default=0)
+
+
 # Words by which a question asks what happened in a recent span of time, not merely about
 # something new ("the new sanctions" names a thing; "this week" and "recently" ask for news).
 # "Last year" is left out: it names a year that may well be covered by older reports.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from brief.errors import BriefError
 from brief.ingest.metadata import parse_any_date
-from brief.language import RECENCY_WINDOWS
+from brief.language import recency_window
 from brief.lexical import LexicalFilter
 from brief.search_index import SearchIndex
 from brief.store import Store
@@ -116,12 +116,6 @@ def _date(value: str, name: str) -> int:
 class RetrievalResult:
     passages: list[Passage]
     candidates: int = 0
-
-
-def recency_window(query: str) -> int:
-    """Days back from the question's date that "this week", "latest" and the like reach; 0 when
-    the question does not ask for the newest news."""
-    return max((days for pattern, days in RECENCY_WINDOWS if pattern.search(query)), default=0)
 
 
 # Cosine similarities closer than this are the same vector (rounding apart).

@@ -9,8 +9,7 @@ from brief.evaluate import fact_found
 from brief.generate.attribution import find_speaker
 from brief.generate.sentence_pool import missing_anchors, question_anchors
 from brief.ingest.metadata import parse_any_date
-from brief.language import metadata_kind, metadata_statements, number_values
-from brief.retrieve import recency_window
+from brief.language import metadata_kind, metadata_statements, number_values, recency_window
 from brief.text import content_words
 
 
