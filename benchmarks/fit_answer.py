@@ -40,10 +40,15 @@ MIN_POSITIVES = 30  # right-answer sentences a feature must occur in to be fitte
 
 
 def fit_logistic(
-    x: np.ndarray, y: np.ndarray, prior: np.ndarray, l2: float = 0.05, steps: int = 4000
+    x: np.ndarray,
+    y: np.ndarray,
+    prior: np.ndarray,
+    l2: float = 0.05,
+    steps: int = 4000,
+    fixed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Weights and bias of a logistic regression on raw features. The penalty pulls the weights
-    towards `prior` (the hand-set blend), not towards zero."""
+    towards `prior` (the hand-set blend), not towards zero; the `fixed` ones stay at it."""
     mean, std = x.mean(axis=0), x.std(axis=0)
     std[std == 0] = 1.0
     z = (x - mean) / std
@@ -52,6 +57,8 @@ def fit_logistic(
     # A feature the data shows in too few right answers to say anything (causal cues: news
     # quizzes hardly ask "why") keeps its prior weight outright.
     free = ((x != 0) & (y[:, None] > 0)).sum(axis=0) >= MIN_POSITIVES
+    if fixed is not None:
+        free &= ~fixed
     b = 0.0
     positive = max(y.mean(), 1e-6)
     weight = np.where(y > 0, 0.5 / positive, 0.5 / (1 - positive))  # balance the two classes
@@ -62,6 +69,41 @@ def fit_logistic(
         w -= lr * free * (z.T @ g / len(y) + l2 * (w - w0))
         b -= lr * g.mean()
     return w / std, float(b - (w / std) @ mean)
+
+
+def top_hits(scores: np.ndarray, y: np.ndarray, q: np.ndarray, ok: np.ndarray, questions: list[int]) -> np.ndarray:
+    """Share of the questions whose best 1, 2, 3 and 4 eligible sentences hold a right answer."""
+    scores = np.where(ok, scores, -np.inf)
+    hits = np.zeros(4)
+    for n in questions:
+        mine = q == n
+        order = np.argsort(-scores[mine], kind="stable")
+        right = np.nonzero(y[mine][order] > 0)[0]
+        if len(right):
+            hits += right[0] < np.arange(1, 5)
+    return hits / max(len(questions), 1)
+
+
+def cross_validated(
+    x: np.ndarray,
+    y: np.ndarray,
+    q: np.ndarray,
+    ok: np.ndarray,
+    prior: np.ndarray,
+    l2: float,
+    folds: int,
+    fixed: np.ndarray | None = None,
+) -> np.ndarray:
+    """top_hits of models fitted without the questions they are scored on (questions dealt to
+    `folds` folds by number), over the questions whose passages hold a right answer."""
+    reachable = sorted({int(n) for n in q[y > 0]})
+    pooled = np.zeros(4)
+    for fold in range(folds):
+        held = [n for n in reachable if n % folds == fold]
+        train = q % folds != fold
+        weights, bias = fit_logistic(x[train], y[train], prior, l2, fixed=fixed)
+        pooled += top_hits(x @ weights + bias, y, q, ok, held) * len(held)
+    return pooled / max(len(reachable), 1)
 
 
 def curve(best_answerable: np.ndarray, best_unanswerable: np.ndarray) -> list[dict[str, float]]:
@@ -88,11 +130,21 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=0.05, help="pull towards the hand-set blend")
     parser.add_argument("--features", type=Path, help="feature cache (default HOME/answer-features-kK.npz)")
     parser.add_argument("--refresh", action="store_true", help="recompute the features even if cached")
-    parser.add_argument("--no-veto", action="store_true", help="curve without the answerer's figure veto")
+    parser.add_argument(
+        "--no-veto",
+        action="store_true",
+        help="curve without the answerer's vetoes (a missing figure or quoted title, old news)",
+    )
     parser.add_argument(
         "--keep-weights",
         action="store_true",
         help="keep the shipped weights and read only the cut-off off the curve (e.g. for other chunk settings)",
+    )
+    parser.add_argument("--folds", type=int, default=4, help="cross-validate the fit this many ways (0: skip)")
+    parser.add_argument(
+        "--fit-only",
+        default="",
+        help="comma-separated FEATURES to fit; the others keep the shipped weights (e.g. for a new feature)",
     )
     parser.add_argument("--note", default="", help="added to the provenance (how DEV was cut, what is held out)")
     args = parser.parse_args()
@@ -108,14 +160,17 @@ def main() -> None:
         answer_model,
         question_figures,
         question_wants,
+        quoted_titles,
     )
     from brief.library import Library
     from brief.retrieve import SearchFilters
     from brief.settings import Settings
+    from brief.staleness import asked_on, stale_news
 
     questions_file = args.dev / "dev.yaml"
     items = load_questions(questions_file)
-    cache = args.features or (home / f"answer-features-k{args.k}.npz")
+    # The feature count is in the name: a cache of an older FEATURES tuple is not read.
+    cache = args.features or (home / f"answer-features-k{args.k}-f{len(FEATURES)}-v2.npz")
     if cache.exists() and not args.refresh:
         saved = np.load(cache)
         x, y, q, ok, veto = saved["x"], saved["y"], saved["q"], saved["ok"], saved["veto"]
@@ -132,7 +187,13 @@ def main() -> None:
             # a figure or a date is answered only by a sentence holding one; a figure of the
             # question found in no passage vetoes one.
             eligible.append(answer_eligible(pool, question_wants(item.question)))
-            vetoed.append(pool.lacks(question_figures(item.question)))
+            # So do a title the question quotes that no passage holds, and "this week" asked of
+            # passages that are all old news: the answerer declines those before any scoring.
+            vetoed.append(
+                pool.lacks(question_figures(item.question))
+                or pool.lacks_phrases(quoted_titles(item.question))
+                or stale_news(item.question, passages, asked_on(item.as_of)) is not None
+            )
             phrasings = [p for fact in item.facts for p in fact] if item.answerable else []
             labels.append(np.array([any(fact_found(p, c.text) for p in phrasings) for c in pool.candidates], float))
             owner.append(np.full(len(pool), number))
@@ -142,11 +203,32 @@ def main() -> None:
         ok, veto = np.concatenate(eligible), np.array(vetoed)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, x=x, y=y, q=q, ok=ok, veto=veto)
+    prior = PRIOR_SCALE * BRIEF_WEIGHTS.astype(float)
+    fixed = None
+    if args.fit_only:
+        named = set(args.fit_only.split(","))
+        if named - set(FEATURES):
+            parser.error(f"--fit-only: unknown features {sorted(named - set(FEATURES))}; FEATURES are {FEATURES}")
+        fixed = np.array([name not in named for name in FEATURES])
+        prior = np.where(fixed, answer_model().weights, prior)  # the shipped weights stay; the rest start as before
+    cv_note = ""
+    shipped_model = answer_model()
+    if args.folds > 1 and not args.keep_weights:
+        reachable = sorted({int(n) for n in q[y > 0]})
+        before = top_hits(x @ shipped_model.weights + shipped_model.bias, y, q, ok, reachable)
+        after = cross_validated(x, y, q, ok, prior, args.l2, args.folds, fixed)
+        print(f"right answer among the best 1-4 sentences, {len(reachable)} questions whose passages hold one:")
+        print("  shipped model:           " + "  ".join(f"{h:.3f}" for h in before))
+        print(f"  refit, {args.folds}-fold held out:  " + "  ".join(f"{h:.3f}" for h in after))
+        cv_note = (
+            f"; {args.folds}-fold cross-validated share of {len(reachable)} questions with a right answer among the "
+            f"best 1/2/3/4 sentences: {'/'.join(f'{h:.3f}' for h in after)}"
+        )
     if args.keep_weights:  # the shipped model, as the answerer reads it
         shipped = answer_model()
         weights, bias = shipped.weights.astype(float), shipped.bias
     else:
-        weights, bias = fit_logistic(x, y, PRIOR_SCALE * BRIEF_WEIGHTS.astype(float), args.l2)
+        weights, bias = fit_logistic(x, y, prior, args.l2, fixed=fixed)
     probability = 1 / (1 + np.exp(-(x @ weights + bias)))
     answered = np.where(ok, probability, 0.0)
     asked = sorted(set(q.tolist()))  # questions with at least one candidate sentence
@@ -182,9 +264,16 @@ def main() -> None:
             f"{shipped.provenance}. Cut-off refitted by benchmarks/fit_answer.py --keep-weights on "
             f"{datetime.date.today().isoformat()} from {source}: {rule}"
         )
+    elif fixed is not None:  # the fixed weights keep where they came from
+        provenance = (
+            f"{shipped_model.provenance}. Then benchmarks/fit_answer.py --fit-only {args.fit_only} on "
+            f"{datetime.date.today().isoformat()} fitted those weights and the bias, the others kept, from {source}; "
+            f"cut-off: {rule}" + cv_note
+        )
     else:
         provenance = (
             f"fitted by benchmarks/fit_answer.py on {datetime.date.today().isoformat()} from {source}; cut-off: {rule}"
+            + cv_note
         )
     payload = {
         "provenance": provenance + (f"; {args.note}" if args.note else ""),
