@@ -34,9 +34,10 @@ from brief.language import (
     WANTS_NUMBER,
     canonical_text,
     demonym_roots,
+    recency_window,
 )
 from brief.text import content_words, sentence_spans, split_sentences
-from brief.types import Passage
+from brief.types import Passage, date_to_int, day_of
 
 __all__ = [
     "DATE_CUE",
@@ -62,7 +63,12 @@ FEATURES = (
     "anchors_missing",  # share of the question's names and figures absent from the passage
     "restates",  # share of the sentence's words already in the question: restating is no answer
     "rank_prior",  # the passage's retrieval rank, 1 for the first, shrinking after
+    "newest_story",  # a "this week" / "latest" question: the passage is among the newest ones
+    "lead",  # the sentence opens its article, where news stories put what happened
 )
+
+# A news story's lead: its first two sentences or so.
+LEAD_CHARS = 300
 
 
 class _VectorCache:
@@ -100,7 +106,7 @@ _VECTORS = _VectorCache()
 
 
 # The brief writer's blend (same order as FEATURES).
-BRIEF_WEIGHTS = np.array([0.6, 0.4, 0.15, 0.12, 0.1, 0.05, -0.1, -0.15, 0.0, 0.03], dtype=np.float32)
+BRIEF_WEIGHTS = np.array([0.6, 0.4, 0.15, 0.12, 0.1, 0.05, -0.1, -0.15, 0.0, 0.03, 0.0, 0.0], dtype=np.float32)
 
 
 @dataclass
@@ -131,6 +137,7 @@ class SentencePool:
         self.embedder = embedder
         self.candidates = _candidates(passages)
         self.passage_words = [_passage_words(p) for p in passages]
+        self.newness = _newness(passages)
         texts = [c.context for c in self.candidates]
         self.vectors = _VECTORS.encode(embedder, texts) if texts else np.zeros((0, 1), np.float32)
         # A sentence that refers back is also embedded alone: its lead-in may be about
@@ -175,6 +182,7 @@ class SentencePool:
         asked = {w.lower() for w in re.findall(r"[\w'’-]+", query)}
         wants = question_wants(query)
         anchors = question_anchors(query)
+        window = recency_window(query)
         rows = np.zeros((n, len(FEATURES)), dtype=np.float32)
         for i, c in enumerate(self.candidates):
             row = rows[i]
@@ -193,6 +201,10 @@ class SentencePool:
                 row[7] = len(missing_anchors(anchors, self.passage_words[c.passage])) / len(anchors)
             row[8] = len(c.words & query_words) / len(c.words) if c.words else 0.0
             row[9] = 1.0 / (1 + c.passage)
+            age = self.newness[c.passage]
+            if window and age is not None and age <= window:
+                row[10] = 1.0 - age / (window + 1)
+            row[11] = float(self.passages[c.passage].start == 0 and c.start < LEAD_CHARS)
         return rows
 
     def relevance(self, query: str) -> np.ndarray:
@@ -269,6 +281,18 @@ def _candidates(passages: list[Passage]) -> list[Candidate]:
             asks = text.rstrip(" \"'”’)]").endswith("?")
             candidates.append(Candidate(i, start, end, text, words, context, asks, lead_words))
     return candidates
+
+
+def _newness(passages: list[Passage]) -> list[int | None]:
+    """Days each passage's article is older than the newest dated one among them (None when
+    undated). Retrieval already keeps to articles on or before the question's date, so the
+    newest of them stands for "this week" without the reader needing that date."""
+    days = [day_of(date_to_int(p.chunk.date or "")) for p in passages]
+    known = [d for d in days if d is not None]
+    if not known:
+        return [None] * len(passages)
+    newest = max(known)
+    return [(newest - d).days if d is not None else None for d in days]
 
 
 def _passage_words(passage: Passage) -> set[str]:

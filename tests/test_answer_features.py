@@ -1,0 +1,96 @@
+"""The answerer's newest-story and lead features: what they measure on passages, and that they
+decide between an old and a new report of a recurring story (real MiniLM, no store needed)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from brief.generate import sentence_pool
+from brief.generate.extractive import ExtractiveGenerator
+from brief.generate.sentence_pool import FEATURES, SentencePool
+from brief.types import Chunk, Passage
+
+NEWEST, LEAD = FEATURES.index("newest_story"), FEATURES.index("lead")
+
+
+def _passage(doc: str, date: str, text: str, start: int = 0) -> Passage:
+    chunk = Chunk(f"{doc}:0", doc, 0, text, start, start + len(text), "", f"{doc} report", "Daily Wire", date)
+    return Passage(chunk, 1.0, text, start, start + len(text))
+
+
+OLD_FINAL = (
+    "Harbour City won the Coastal Cup final on Sunday, beating Ridgemont 2-1 in front of a full stadium. "
+    "Fans celebrated late into the night across the city centre."
+)
+NEW_FINAL = (
+    "Ridgemont Rovers won the Coastal Cup final on Sunday, beating Harbour City 3-0 at the national stadium. "
+    "The club's supporters marched through the streets on Monday."
+)
+
+
+def _rows(pool: SentencePool, question: str) -> dict[str, np.ndarray]:
+    rows = pool.features(question)
+    return {c.text: rows[i] for i, c in enumerate(pool.candidates)}
+
+
+def test_newest_story_marks_the_newest_articles_for_a_this_week_question(embedder: object) -> None:
+    passages = [
+        _passage("old", "2023-02-26", OLD_FINAL),  # a year-long story's earlier final, 12 days older
+        _passage("new", "2023-03-10", NEW_FINAL),
+        _passage("mid", "2023-03-07", "Ridgemont's coach praised the squad after the final on Sunday evening."),
+        _passage("undated", "", "Harbour City's manager said the final was a hard lesson for his players."),
+    ]
+    pool = SentencePool(passages, embedder)
+    rows = _rows(pool, "Which team won the Coastal Cup final this week?")
+    assert rows[NEW_FINAL.split(". ")[0] + "."][NEWEST] == pytest.approx(1.0)
+    # Three days older than the newest, inside the 8-day window of "this week": less, not nothing.
+    assert 0.5 < rows[passages[2].text][NEWEST] < 1.0
+    assert rows[OLD_FINAL.split(". ")[0] + "."][NEWEST] == 0.0  # outside the window
+    assert rows[passages[3].text][NEWEST] == 0.0  # undated: not known to be new
+    # A question that does not ask for the newest news leaves the feature off everywhere.
+    plain = _rows(pool, "Which team won the Coastal Cup final?")
+    assert all(row[NEWEST] == 0.0 for row in plain.values())
+
+
+def test_lead_marks_the_opening_sentences_of_an_article_only(embedder: object) -> None:
+    opening = _passage("a", "2023-03-10", NEW_FINAL)
+    later = _passage("b", "2023-03-10", OLD_FINAL, start=2400)  # a passage from deep in its article
+    pool = SentencePool([opening, later], embedder)
+    rows = _rows(pool, "Who won the Coastal Cup final?")
+    first, second = (s if s.endswith(".") else s + "." for s in NEW_FINAL.split(". "))
+    assert rows[first][LEAD] == 1.0
+    assert rows[second][LEAD] == 1.0  # the second sentence starts within the lead's 300 characters
+    assert all(rows[s if s.endswith(".") else s + "."][LEAD] == 0.0 for s in OLD_FINAL.split(". "))
+
+
+def _best(embedder: object, question: str) -> str:
+    # Retrieval ranked the old report first; both say "won the Coastal Cup final on Sunday".
+    passages = [_passage("old", "2023-02-26", OLD_FINAL), _passage("new", "2023-03-10", NEW_FINAL)]
+    pool = SentencePool(passages, embedder)
+    return pool.candidates[int(np.argmax(pool.answer_probability(question)))].text
+
+
+def test_a_this_week_question_is_best_answered_by_the_newer_report(embedder: object) -> None:
+    assert _best(embedder, "Which team won the Coastal Cup final this week?").startswith("Ridgemont Rovers won")
+    # Asked without "this week", the first-ranked report's sentence is the best one, as before.
+    assert _best(embedder, "Which team won the Coastal Cup final?").startswith("Harbour City won")
+    draft = ExtractiveGenerator(embedder).generate(
+        "Which team won the Coastal Cup final this week?",
+        [_passage("old", "2023-02-26", OLD_FINAL), _passage("new", "2023-03-10", NEW_FINAL)],
+        [],
+    )
+    assert any(s.text.startswith("Ridgemont Rovers won") and s.cited == [1] for s in draft.sentences)
+
+
+def test_without_the_newest_story_weight_the_old_report_is_best(
+    embedder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above rests on the fitted weight, not on luck of wording."""
+    fitted = sentence_pool.answer_model()
+    weights = fitted.weights.copy()
+    weights[NEWEST] = 0.0
+    monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
+    assert _best(embedder, "Which team won the Coastal Cup final this week?").startswith("Harbour City won")
