@@ -133,6 +133,54 @@ BACK_REFERENCE = re.compile(
 # "Which show...?", "What company...?": the noun the answer must name.
 ASKED_THING = re.compile(r"\b(?:which|what|whose)\s+(?:\w+\s+){0,2}?(?P<thing>[a-z]+)\b")
 
+# "Which country ...?", "Which US state ...?": the answer is a place of that kind, so a sentence
+# naming one the question does not is a candidate answer. Names as news writes them.
+COUNTRY_NAMES = (
+    "Afghanistan Albania Algeria Andorra Angola Argentina Armenia Australia Austria Azerbaijan Bahamas "
+    "Bahrain Bangladesh Barbados Belarus Belgium Belize Benin Bhutan Bolivia Bosnia Botswana Brazil Britain "
+    "Brunei Bulgaria Burkina Burundi Cambodia Cameroon Canada Chad Chile China Colombia Comoros Congo "
+    "Croatia Cuba Cyprus Czechia Denmark Djibouti Dominica Ecuador Egypt England Eritrea Estonia Eswatini "
+    "Ethiopia Fiji Finland France Gabon Gambia Georgia Germany Ghana Greece Grenada Guatemala Guinea "
+    "Guyana Haiti Honduras Hungary Iceland India Indonesia Iran Iraq Ireland Israel Italy Jamaica Japan "
+    "Jordan Kazakhstan Kenya Kiribati Kosovo Kuwait Kyrgyzstan Laos Latvia Lebanon Lesotho Liberia Libya "
+    "Liechtenstein Lithuania Luxembourg Madagascar Malawi Malaysia Maldives Mali Malta Mauritania "
+    "Mauritius Mexico Micronesia Moldova Monaco Mongolia Montenegro Morocco Mozambique Myanmar Namibia "
+    "Nauru Nepal Netherlands Nicaragua Niger Nigeria Norway Oman Pakistan Palau Palestine Panama Paraguay "
+    "Peru Philippines Poland Portugal Qatar Romania Russia Rwanda Samoa Scotland Senegal Serbia Seychelles "
+    "Singapore Slovakia Slovenia Somalia Spain Sudan Suriname Sweden Switzerland Syria Taiwan Tajikistan "
+    "Tanzania Thailand Togo Tonga Tunisia Turkey Türkiye Turkmenistan Tuvalu Uganda Ukraine Uruguay "
+    "Uzbekistan Vanuatu Vatican Venezuela Vietnam Wales Yemen Zambia Zimbabwe|Costa Rica|Czech Republic|"
+    "Dominican Republic|East Timor|El Salvador|Ivory Coast|New Zealand|North Korea|North Macedonia|"
+    "Papua New Guinea|Saudi Arabia|Sierra Leone|South Africa|South Korea|South Sudan|Sri Lanka|"
+    "United Arab Emirates|United Kingdom|United States"
+)
+US_STATE_NAMES = (
+    "Alabama Alaska Arizona Arkansas California Colorado Connecticut Delaware Florida Georgia Hawaii Idaho "
+    "Illinois Indiana Iowa Kansas Kentucky Louisiana Maine Maryland Massachusetts Michigan Minnesota "
+    "Mississippi Missouri Montana Nebraska Nevada Ohio Oklahoma Oregon Pennsylvania Tennessee Texas Utah "
+    "Vermont Virginia Washington Wisconsin Wyoming|New Hampshire|New Jersey|New Mexico|New York|"
+    "North Carolina|North Dakota|Rhode Island|South Carolina|South Dakota|West Virginia"
+)
+
+
+def _names_pattern(names: str) -> re.Pattern[str]:
+    """One pattern for names given as space-separated single words, then '|'-separated longer ones."""
+    single, *longer = names.split("|")
+    alternatives = sorted([*single.split(), *longer], key=len, reverse=True)  # "New York" before "York"
+    return re.compile(r"\b(?:" + "|".join(re.escape(a) for a in alternatives) + r")\b")
+
+
+PLACE_NAMES = {"country": _names_pattern(COUNTRY_NAMES), "state": _names_pattern(US_STATE_NAMES)}
+PLACE_NAMES["nation"] = PLACE_NAMES["country"]
+ASKED_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?P<kind>country|nation|state)\b", re.I)
+
+
+def asked_place(question: str) -> re.Pattern[str] | None:
+    """The names that answer a "which country / nation / state" question, or None."""
+    match = ASKED_PLACE.search(question)
+    return PLACE_NAMES[match.group("kind").lower()] if match else None
+
+
 # ----- brief sections ---------------------------------------------------------------------------------
 
 # "What to watch": sentences about what may come.

@@ -1,5 +1,7 @@
-"""The answerer's newest-story and lead features: what they measure on passages, and that they
-decide between an old and a new report of a recurring story (real MiniLM, no store needed)."""
+"""The answerer's newest-story, lead and asked-place features: what they measure on passages,
+and that they decide between an old and a new report of a recurring story, and between a
+sentence that restates a which-state question and one naming the state (real MiniLM, no store
+needed)."""
 
 from __future__ import annotations
 
@@ -94,3 +96,45 @@ def test_without_the_newest_story_weight_the_old_report_is_best(
     weights[NEWEST] = 0.0
     monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
     assert _best(embedder, "Which team won the Coastal Cup final this week?").startswith("Harbour City won")
+
+
+PLACE = FEATURES.index("names_place")
+DRONE_BAN = (
+    "A state became the first to ban drone deliveries over schools on Tuesday, after a year of debate. "
+    "Governor Tina Kotek of Oregon signed the bill at a school in Salem."
+)
+DRONE_QUESTION = "Which state became the first to ban drone deliveries over schools?"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "value"),
+    [
+        ("Which country won the song contest?", "Sweden won with a power ballad.", 1.0),
+        ("Which country beat Finland in the final?", "Finland lost the final on penalties.", 0.0),  # asked already
+        ("Which nation hosted the summit?", "The summit met in the United Arab Emirates.", 1.0),
+        ("Which US state’s governor vetoed the bill?", "The bill reached New York's governor.", 1.0),
+        ("Which state passed the law?", "The law passed in Georgia, officials said.", 1.0),  # a state too
+        ("Which state passed the law?", "The law passed after a long debate.", 0.0),
+        ("Who won the song contest?", "Sweden won with a power ballad.", 0.0),  # no place asked for
+    ],
+)
+def test_names_place_marks_a_place_of_the_asked_kind(
+    embedder: object, question: str, sentence: str, value: float
+) -> None:
+    pool = SentencePool([_passage("a", "2023-03-10", sentence)], embedder)
+    assert pool.features(question)[0][PLACE] == value
+
+
+def test_a_which_state_question_is_best_answered_by_the_sentence_naming_the_state(
+    embedder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = SentencePool([_passage("a", "2023-03-10", DRONE_BAN, start=900)], embedder)
+    best = pool.candidates[int(np.argmax(pool.answer_probability(DRONE_QUESTION)))].text
+    assert best.startswith("Governor Tina Kotek of Oregon")
+    # Without the fitted weight the sentence restating the question wins: the check rests on it.
+    fitted = sentence_pool.answer_model()
+    weights = fitted.weights.copy()
+    weights[PLACE] = 0.0
+    monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
+    best = pool.candidates[int(np.argmax(pool.answer_probability(DRONE_QUESTION)))].text
+    assert best.startswith("A state became the first")

@@ -32,6 +32,7 @@ from brief.language import (
     WANTS_DATE,
     WANTS_NAME,
     WANTS_NUMBER,
+    asked_place,
     canonical_text,
     demonym_roots,
     recency_window,
@@ -65,6 +66,7 @@ FEATURES = (
     "rank_prior",  # the passage's retrieval rank, 1 for the first, shrinking after
     "newest_story",  # a "this week" / "latest" question: the passage is among the newest ones
     "lead",  # the sentence opens its article, where news stories put what happened
+    "names_place",  # a which-country/state question: the sentence names one the question does not
 )
 
 # A news story's lead: its first two sentences or so.
@@ -106,7 +108,7 @@ _VECTORS = _VectorCache()
 
 
 # The brief writer's blend (same order as FEATURES).
-BRIEF_WEIGHTS = np.array([0.6, 0.4, 0.15, 0.12, 0.1, 0.05, -0.1, -0.15, 0.0, 0.03, 0.0, 0.0], dtype=np.float32)
+BRIEF_WEIGHTS = np.array([0.6, 0.4, 0.15, 0.12, 0.1, 0.05, -0.1, -0.15, 0.0, 0.03, 0.0, 0.0, 0.0], dtype=np.float32)
 
 
 @dataclass
@@ -183,6 +185,8 @@ class SentencePool:
         wants = question_wants(query)
         anchors = question_anchors(query)
         window = recency_window(query)
+        places = asked_place(query)
+        named = {m.group(0).lower() for m in places.finditer(query)} if places else set()
         rows = np.zeros((n, len(FEATURES)), dtype=np.float32)
         for i, c in enumerate(self.candidates):
             row = rows[i]
@@ -205,6 +209,8 @@ class SentencePool:
             if window and age is not None and age <= window:
                 row[10] = 1.0 - age / (window + 1)
             row[11] = float(self.passages[c.passage].start == 0 and c.start < LEAD_CHARS)
+            if places:
+                row[12] = float(any(m.group(0).lower() not in named for m in places.finditer(c.text)))
         return rows
 
     def relevance(self, query: str) -> np.ndarray:
