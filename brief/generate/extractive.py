@@ -111,7 +111,9 @@ class ExtractiveGenerator:
             pool.answer_probability(focus), chosen, o.max_sentences, o.keep_ratio, o.novelty_weight, questions
         )
         picked = _with_antecedents(pool, picked, len(chosen), o.max_sentences)
-        sentences = [pool.candidates[i] for i in pool.reading_order(picked)]
+        # The answer's own article leads: asked "this week", the newest report's sentence comes
+        # before an older report's, whatever retrieval ranked first.
+        sentences = [pool.candidates[i] for i in pool.reading_order(picked, lead=chosen)]
         return Draft([DraftSentence(neutralize_markers(c.text), [c.passage]) for c in sentences], self.name)
 
     def stream(self, question: str, passages: list[Passage], history: History) -> Iterator[str | Draft]:

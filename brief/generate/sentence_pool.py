@@ -252,9 +252,13 @@ class SentencePool:
             chosen.append(pick)
         return chosen
 
-    def reading_order(self, indexes: list[int]) -> list[int]:
-        """Documents in the order retrieval ranked them; sentences in article order within each."""
+    def reading_order(self, indexes: list[int], lead: list[int] | None = None) -> list[int]:
+        """Documents in the order retrieval ranked them, except that those holding a `lead`
+        sentence (the answer itself) come first, in the order of `lead`; sentences in article
+        order within each document."""
         first_rank: dict[str, int] = {}
+        for n, i in enumerate(lead or []):
+            first_rank.setdefault(self.passages[self.candidates[i].passage].chunk.doc_id, n - len(self.passages))
         for rank, p in enumerate(self.passages):
             first_rank.setdefault(p.chunk.doc_id, rank)
 
