@@ -2,8 +2,8 @@
 
 Each sentence of the retrieved passages is scored for relevance to the question (meaning,
 shared rare words, what the question asks for), picked greedily with a novelty penalty
-(maximal marginal relevance), ordered as the articles tell it, and cited. When nothing is
-relevant enough, it declines.
+(maximal marginal relevance), ordered as the articles tell it (the answer's own article
+first), and cited. When nothing is relevant enough, it declines.
 """
 
 from __future__ import annotations
