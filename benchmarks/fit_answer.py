@@ -170,7 +170,7 @@ def main() -> None:
     questions_file = args.dev / "dev.yaml"
     items = load_questions(questions_file)
     # The feature count is in the name: a cache of an older FEATURES tuple is not read.
-    cache = args.features or (home / f"answer-features-k{args.k}-f{len(FEATURES)}-v2.npz")
+    cache = args.features or (home / f"answer-features-k{args.k}-f{len(FEATURES)}-v3.npz")
     if cache.exists() and not args.refresh:
         saved = np.load(cache)
         x, y, q, ok, veto = saved["x"], saved["y"], saved["q"], saved["ok"], saved["veto"]
@@ -179,7 +179,7 @@ def main() -> None:
         rows, labels, owner, eligible, vetoed = [], [], [], [], []
         for number, item in enumerate(items):
             passages = library.searcher.search(item.question, args.k, SearchFilters(as_of=item.as_of)).passages
-            pool = SentencePool(passages, library.judge_embedder)
+            pool = SentencePool(passages, library.judge_embedder, asked_on(item.as_of))
             if not len(pool):
                 continue
             rows.append(pool.features(item.question))

@@ -143,7 +143,10 @@ class AnswerPipeline(_Pipeline):
             draft = Draft([DraftSentence(DECLINE_TEXT)], attempt.writer.name, declined=True, notice=stale.notice())
             yield DECLINE_TEXT
         else:
-            written = _written(attempt, lambda w: w.stream(request.question, passages, request.history), "\n[{}]\n")
+            asked = asked_on(request.filters.as_of)
+            written = _written(
+                attempt, lambda w: w.stream(request.question, passages, request.history, asked), "\n[{}]\n"
+            )
             for piece in written:
                 if isinstance(piece, Draft):
                     draft = piece

@@ -6,6 +6,7 @@ needed)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import numpy as np
 import pytest
@@ -38,23 +39,31 @@ def _rows(pool: SentencePool, question: str) -> dict[str, np.ndarray]:
     return {c.text: rows[i] for i, c in enumerate(pool.candidates)}
 
 
-def test_newest_story_marks_the_newest_articles_for_a_this_week_question(embedder: object) -> None:
+ASKED = dt.date(2023, 3, 11)  # the day the question is asked on
+
+
+def test_newest_story_marks_articles_from_just_before_the_day_asked(embedder: object) -> None:
     passages = [
-        _passage("old", "2023-02-26", OLD_FINAL),  # a year-long story's earlier final, 12 days older
-        _passage("new", "2023-03-10", NEW_FINAL),
+        _passage("old", "2023-02-26", OLD_FINAL),  # a recurring story's earlier final, 13 days before
+        _passage("new", "2023-03-10", NEW_FINAL),  # the day before
         _passage("mid", "2023-03-07", "Ridgemont's coach praised the squad after the final on Sunday evening."),
         _passage("undated", "", "Harbour City's manager said the final was a hard lesson for his players."),
+        _passage("later", "2023-03-20", "Ridgemont Rovers paraded the Coastal Cup through the town on Saturday."),
     ]
-    pool = SentencePool(passages, embedder)
+    pool = SentencePool(passages, embedder, ASKED)
     rows = _rows(pool, "Which team won the Coastal Cup final this week?")
-    assert rows[NEW_FINAL.split(". ")[0] + "."][NEWEST] == pytest.approx(1.0)
-    # Three days older than the newest, inside the 8-day window of "this week": less, not nothing.
-    assert 0.5 < rows[passages[2].text][NEWEST] < 1.0
+    # "This week" reaches 8 days back: a day old scores 1 - 1/9, four days old 1 - 4/9.
+    assert rows[NEW_FINAL.split(". ")[0] + "."][NEWEST] == pytest.approx(8 / 9)
+    assert rows[passages[2].text][NEWEST] == pytest.approx(5 / 9)
     assert rows[OLD_FINAL.split(". ")[0] + "."][NEWEST] == 0.0  # outside the window
     assert rows[passages[3].text][NEWEST] == 0.0  # undated: not known to be new
+    assert rows[passages[4].text][NEWEST] == 0.0  # dated after the day asked: not news yet
     # A question that does not ask for the newest news leaves the feature off everywhere.
     plain = _rows(pool, "Which team won the Coastal Cup final?")
     assert all(row[NEWEST] == 0.0 for row in plain.values())
+    # Without a date the question is asked today, long after all of them.
+    today = _rows(SentencePool(passages, embedder), "Which team won the Coastal Cup final this week?")
+    assert all(row[NEWEST] == 0.0 for row in today.values())
 
 
 def test_lead_marks_the_opening_sentences_of_an_article_only(embedder: object) -> None:
@@ -68,10 +77,10 @@ def test_lead_marks_the_opening_sentences_of_an_article_only(embedder: object) -
     assert all(rows[s if s.endswith(".") else s + "."][LEAD] == 0.0 for s in OLD_FINAL.split(". "))
 
 
-def _best(embedder: object, question: str) -> str:
+def _best(embedder: object, question: str, as_of: dt.date = ASKED) -> str:
     # Retrieval ranked the old report first; both say "won the Coastal Cup final on Sunday".
     passages = [_passage("old", "2023-02-26", OLD_FINAL), _passage("new", "2023-03-10", NEW_FINAL)]
-    pool = SentencePool(passages, embedder)
+    pool = SentencePool(passages, embedder, as_of)
     return pool.candidates[int(np.argmax(pool.answer_probability(question)))].text
 
 
@@ -79,10 +88,14 @@ def test_a_this_week_question_is_best_answered_by_the_newer_report(embedder: obj
     assert _best(embedder, "Which team won the Coastal Cup final this week?").startswith("Ridgemont Rovers won")
     # Asked without "this week", the first-ranked report's sentence is the best one, as before.
     assert _best(embedder, "Which team won the Coastal Cup final?").startswith("Harbour City won")
+    # Asked the day after the old final, the new report is not written yet: the old one answers.
+    day_after = dt.date(2023, 2, 27)
+    assert _best(embedder, "Which team won the Coastal Cup final this week?", day_after).startswith("Harbour City")
     draft = ExtractiveGenerator(embedder).generate(
         "Which team won the Coastal Cup final this week?",
         [_passage("old", "2023-02-26", OLD_FINAL), _passage("new", "2023-03-10", NEW_FINAL)],
         [],
+        ASKED,
     )
     # The answer leads with it, although retrieval ranked the old report first.
     assert draft.sentences[0].text.startswith("Ridgemont Rovers won") and draft.sentences[0].cited == [1]

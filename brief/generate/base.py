@@ -7,6 +7,7 @@ back to the extractive writer in one place when a model fails.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,9 +65,13 @@ class Generator(Protocol):
 
     name: str
 
-    def generate(self, question: str, passages: list[Passage], history: History) -> Draft: ...
+    def generate(self, question: str, passages: list[Passage], history: History, as_of: dt.date | None = None) -> Draft:
+        """The answer; `as_of` is the day the question is asked on (default today)."""
+        ...
 
-    def stream(self, question: str, passages: list[Passage], history: History) -> Iterator[str | Draft]:
+    def stream(
+        self, question: str, passages: list[Passage], history: History, as_of: dt.date | None = None
+    ) -> Iterator[str | Draft]:
         """Yield text pieces as they are produced, then the finished Draft last."""
         ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import queue
 import re
 import threading
@@ -85,15 +86,18 @@ class ChatGenerator:
         """The model's reply to the prompt file PROMPT; any client failure is a GenerationError."""
         return "".join(p for p in self._pieces(prompt, inputs) if isinstance(p, str))
 
-    def generate(self, question: str, passages: list[Passage], history: History) -> Draft:
+    def generate(self, question: str, passages: list[Passage], history: History, as_of: dt.date | None = None) -> Draft:
         draft = None
-        for item in self.stream(question, passages, history):
+        for item in self.stream(question, passages, history, as_of):
             if isinstance(item, Draft):
                 draft = item
         assert draft is not None
         return draft
 
-    def stream(self, question: str, passages: list[Passage], history: History) -> Iterator[str | Draft]:
+    def stream(
+        self, question: str, passages: list[Passage], history: History, as_of: dt.date | None = None
+    ) -> Iterator[str | Draft]:
+        # `as_of` is not used: the prompt gives the model each passage's date to weigh itself.
         if not passages:
             yield Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
             return

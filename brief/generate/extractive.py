@@ -8,6 +8,7 @@ first), and cited. When nothing is relevant enough, it declines.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,8 +67,8 @@ class ExtractiveGenerator:
         self.embedder = embedder
         self.options = options or ExtractiveOptions()
 
-    def generate(self, question: str, passages: list[Passage], history: History) -> Draft:
-        pool = SentencePool(passages, self.embedder)
+    def generate(self, question: str, passages: list[Passage], history: History, as_of: dt.date | None = None) -> Draft:
+        pool = SentencePool(passages, self.embedder, as_of)
         focus = self.standalone_question(question, history)
         if not len(pool):
             return _declined()
@@ -116,8 +117,10 @@ class ExtractiveGenerator:
         sentences = [pool.candidates[i] for i in pool.reading_order(picked, lead=chosen)]
         return Draft([DraftSentence(neutralize_markers(c.text), [c.passage]) for c in sentences], self.name)
 
-    def stream(self, question: str, passages: list[Passage], history: History) -> Iterator[str | Draft]:
-        draft = self.generate(question, passages, history)
+    def stream(
+        self, question: str, passages: list[Passage], history: History, as_of: dt.date | None = None
+    ) -> Iterator[str | Draft]:
+        draft = self.generate(question, passages, history, as_of)
         for sentence in draft.sentences:
             yield sentence.text + " "
         yield draft
