@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(OUT.parents[2])}")
     parser.add_argument("--curve", type=Path, help="write the curve and per-question scores here")
     parser.add_argument("--l2", type=float, default=0.05, help="pull towards the hand-set blend")
-    parser.add_argument("--features", type=Path, help="feature cache (default HOME/answer-features-kK.npz)")
+    parser.add_argument("--features", type=Path, help="feature cache (default HOME/answer-features-kK-fN-vV.npz)")
     parser.add_argument("--refresh", action="store_true", help="recompute the features even if cached")
     parser.add_argument(
         "--no-veto",
@@ -169,7 +169,8 @@ def main() -> None:
 
     questions_file = args.dev / "dev.yaml"
     items = load_questions(questions_file)
-    # The feature count is in the name: a cache of an older FEATURES tuple is not read.
+    # The feature count and a version are in the name: a cache of an older FEATURES tuple, or of
+    # features whose meaning has changed since (bump the version then), is not read.
     cache = args.features or (home / f"answer-features-k{args.k}-f{len(FEATURES)}-v3.npz")
     if cache.exists() and not args.refresh:
         saved = np.load(cache)
