@@ -180,7 +180,8 @@ def main() -> None:
         rows, labels, owner, eligible, vetoed = [], [], [], [], []
         for number, item in enumerate(items):
             passages = library.searcher.search(item.question, args.k, SearchFilters(as_of=item.as_of)).passages
-            pool = SentencePool(passages, library.judge_embedder, asked_on(item.as_of))
+            asked = asked_on(item.as_of)
+            pool = SentencePool(passages, library.judge_embedder, asked)
             if not len(pool):
                 continue
             rows.append(pool.features(item.question))
@@ -193,7 +194,7 @@ def main() -> None:
             vetoed.append(
                 pool.lacks(question_figures(item.question))
                 or pool.lacks_phrases(quoted_titles(item.question))
-                or stale_news(item.question, passages, asked_on(item.as_of)) is not None
+                or stale_news(item.question, passages, asked) is not None
             )
             phrasings = [p for fact in item.facts for p in fact] if item.answerable else []
             labels.append(np.array([any(fact_found(p, c.text) for p in phrasings) for c in pool.candidates], float))

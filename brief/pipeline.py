@@ -138,12 +138,12 @@ class AnswerPipeline(_Pipeline):
 
         write_started = time.perf_counter()
         draft: Draft | None = None
-        stale = stale_news(request.question, passages, asked_on(request.filters.as_of))
+        asked = asked_on(request.filters.as_of)  # the day "this week" counts back from
+        stale = stale_news(request.question, passages, asked)
         if stale:  # "this week" and only year-old articles: no writer can answer from them
             draft = Draft([DraftSentence(DECLINE_TEXT)], attempt.writer.name, declined=True, notice=stale.notice())
             yield DECLINE_TEXT
         else:
-            asked = asked_on(request.filters.as_of)
             written = _written(
                 attempt, lambda w: w.stream(request.question, passages, request.history, asked), "\n[{}]\n"
             )
