@@ -1,7 +1,7 @@
-"""The answerer's newest-story, lead and asked-place features: what they measure on passages,
-and that they decide between an old and a new report of a recurring story, and between a
-sentence that restates a which-state question and one naming the state (real MiniLM, no store
-needed)."""
+"""The answerer's newest-story, lead, asked-place and asked-kind features: what they measure on
+passages, and that they decide between an old and a new report of a recurring story, and between
+a sentence that restates a which-state or which-automaker question and one naming the state or
+the carmaker (real MiniLM, no store needed)."""
 
 from __future__ import annotations
 
@@ -152,3 +152,43 @@ def test_a_which_state_question_is_best_answered_by_the_sentence_naming_the_stat
     monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
     best = pool.candidates[int(np.argmax(pool.answer_probability(DRONE_QUESTION)))].text
     assert best.startswith("A state became the first")
+
+
+KIND = FEATURES.index("answer_kind")
+RECALL = (
+    "On Wednesday, Ford recalled 125,000 trucks over a faulty axle bolt. "
+    "The recall was announced in Detroit after months of complaints. "
+    "Regulators said the fault could cause crashes at speed."
+)
+
+
+def test_answer_kind_is_how_far_a_sentences_best_name_falls_short_of_the_asked_kind(embedder: object) -> None:
+    pool = SentencePool([_passage("a", "2023-03-10", RECALL)], embedder)
+    ford, detroit, regulators = (pool.features("Which automaker recalled the trucks?")[i][KIND] for i in range(3))
+    assert ford == 0.0  # "Ford" is the name most like an automaker: the best sentence loses nothing
+    assert regulators < detroit < 0.0  # a city is less like one; no name at all is least like one
+    # A question that asks for no kind of name leaves the feature off everywhere.
+    assert all(row[KIND] == 0.0 for row in pool.features("How many trucks were recalled?"))
+
+
+AXLE_QUESTION = "Which automaker recalled trucks over a faulty axle bolt?"
+AXLE = (
+    "Owners in Texas said trucks with a faulty axle bolt could snap at speed. "
+    "On Wednesday, Ford recalled 125,000 pickups to replace the part."
+)
+
+
+def test_a_which_automaker_question_is_best_answered_by_the_sentence_naming_one(
+    embedder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sentence restates the question and names a state; the second names a carmaker."""
+    pool = SentencePool([_passage("a", "2023-03-10", AXLE, start=900)], embedder)
+    best = pool.candidates[int(np.argmax(pool.answer_probability(AXLE_QUESTION)))].text
+    assert best.startswith("On Wednesday, Ford recalled")
+    # Without the fitted weight the sentence restating the question wins: the check rests on it.
+    fitted = sentence_pool.answer_model()
+    weights = fitted.weights.copy()
+    weights[KIND] = 0.0
+    monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
+    best = pool.candidates[int(np.argmax(pool.answer_probability(AXLE_QUESTION)))].text
+    assert best.startswith("Owners in Texas said")

@@ -9,7 +9,14 @@ from brief.evaluate import fact_found
 from brief.generate.attribution import find_speaker
 from brief.generate.sentence_pool import missing_anchors, question_anchors
 from brief.ingest.metadata import parse_any_date
-from brief.language import metadata_kind, metadata_statements, number_values, recency_window
+from brief.language import (
+    asked_kind,
+    metadata_kind,
+    metadata_statements,
+    new_names,
+    number_values,
+    recency_window,
+)
 from brief.text import content_words
 
 
@@ -112,6 +119,30 @@ def test_metadata_statements_name_the_article() -> None:
 )
 def test_recency_words_and_how_far_back_they_reach(question: str, days: int) -> None:
     assert recency_window(question) == days
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which automaker recalled its trucks?", "automaker recalled"),  # stops at a common word
+        ("A plane crashed in which South Asian country?", "south asian country"),
+        ("Which country's prime minister resigned?", "country's prime minister"),
+        ("In which city, the capital, did it happen?", "city"),  # a comma ends the kind
+        ("Whose album topped the charts?", "album topped"),
+        ("Who served as vice president?", "person"),
+        ("What is he accused of?", None),
+        ("How many troops are stationed there?", None),
+    ],
+)
+def test_the_kind_of_thing_a_question_asks_for(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+def test_new_names_are_runs_of_capitalised_words_the_question_lacks() -> None:
+    text = "Officials said the Bank of England and Robert F. Kennedy Jr. met in Washington on Monday."
+    assert new_names(text, {"washington"}) == ["Bank of England", "Robert F. Kennedy Jr", "Monday"]
+    # A capitalised word that only opens the sentence is no name; a name of the question is no news.
+    assert new_names("Officials met Ford.", {"ford"}) == []
 
 
 def test_speaker_named_after_the_role() -> None:

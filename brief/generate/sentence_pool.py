@@ -33,9 +33,11 @@ from brief.language import (
     WANTS_DATE,
     WANTS_NAME,
     WANTS_NUMBER,
+    asked_kind,
     asked_place,
     canonical_text,
     demonym_roots,
+    new_names,
     recency_window,
 )
 from brief.text import content_words, sentence_spans, split_sentences
@@ -68,6 +70,9 @@ FEATURES = (
     "newest_story",  # a "this week" / "latest" question: the passage is among the newest ones
     "lead",  # the sentence opens its article, where news stories put what happened
     "names_place",  # a which-country/state question: the sentence names one the question does not
+    # A which-X / who question: how much less like an X the sentence's best new name is than
+    # the best one of any sentence (0 for that sentence: the questions' cut-off stays comparable)
+    "answer_kind",
 )
 
 # A news story's lead: its first two sentences or so.
@@ -109,7 +114,10 @@ _VECTORS = _VectorCache()
 
 
 # The brief writer's blend (same order as FEATURES).
-BRIEF_WEIGHTS = np.array([0.6, 0.4, 0.15, 0.12, 0.1, 0.05, -0.1, -0.15, 0.0, 0.03, 0.0, 0.0, 0.0], dtype=np.float32)
+# The features added for answers weigh nothing here.
+BRIEF_WEIGHTS = np.array(
+    [0.6, 0.4, 0.15, 0.12, 0.1, 0.05, -0.1, -0.15, 0.0, 0.03, 0.0, 0.0, 0.0, 0.0], dtype=np.float32
+)
 
 
 @dataclass
@@ -189,6 +197,8 @@ class SentencePool:
         window = recency_window(query)
         places = asked_place(query)
         named = {m.group(0).lower() for m in places.finditer(query)} if places else set()
+        kind = asked_kind(query)
+        kind_fit = self._kind_fit(kind, asked) if kind else None
         rows = np.zeros((n, len(FEATURES)), dtype=np.float32)
         for i, c in enumerate(self.candidates):
             row = rows[i]
@@ -213,7 +223,22 @@ class SentencePool:
             row[11] = float(self.passages[c.passage].start == 0 and c.start < LEAD_CHARS)
             if places:
                 row[12] = float(any(m.group(0).lower() not in named for m in places.finditer(c.text)))
+            if kind_fit is not None:
+                row[13] = kind_fit[i]
         return rows
+
+    def _kind_fit(self, kind: str, asked: set[str]) -> np.ndarray:
+        """Per sentence, the best cosine between the kind asked for ("automaker") and a name
+        the sentence brings ("Ford"), 0 without one, less the best of all sentences. The
+        embedder knows that Ford is a carmaker and Nepal a country, which no word list covers."""
+        names = [new_names(c.text, asked) for c in self.candidates]
+        unique = sorted({name for found in names for name in found})
+        if not unique:
+            return np.zeros(len(names), dtype=np.float32)
+        vectors = _VECTORS.encode(self.embedder, [kind, *unique])
+        fit = dict(zip(unique, (vectors[1:] @ vectors[0]).tolist(), strict=True))
+        best = np.array([max((fit[n] for n in found), default=0.0) for found in names], dtype=np.float32)
+        return best - best.max()
 
     def relevance(self, query: str) -> np.ndarray:
         """Relevance of each sentence to a brief's topic: the hand-set blend of FEATURES the
