@@ -130,8 +130,6 @@ BACK_REFERENCE = re.compile(
     r"^[\"“‘']?(?:(?:The|This|That|These|Those)\s+[^\s,.;:!?]+(?:\s+[^\s,.;:!?]+){0,2},"
     r"|(?:It|He|She|They|Its|His|Her|Their|Theirs|Them)\b)"
 )
-# "Which show...?", "What company...?": the noun the answer must name.
-ASKED_THING = re.compile(r"\b(?:which|what|whose)\s+(?:\w+\s+){0,2}?(?P<thing>[a-z]+)\b")
 
 # "Which country ...?", "Which US state ...?": the answer is a place of that kind, so a sentence
 # naming one the question does not is a candidate answer. Names as news writes them.

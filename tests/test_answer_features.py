@@ -77,11 +77,22 @@ def test_lead_marks_the_opening_sentences_of_an_article_only(embedder: object) -
     assert all(rows[s if s.endswith(".") else s + "."][LEAD] == 0.0 for s in OLD_FINAL.split(". "))
 
 
+def _best_sentence(pool: SentencePool, question: str) -> str:
+    return pool.candidates[int(np.argmax(pool.answer_probability(question)))].text
+
+
+def _without_weight(monkeypatch: pytest.MonkeyPatch, feature: int) -> None:
+    """The shipped answer model with one fitted weight zeroed: a check that rests on it fails."""
+    fitted = sentence_pool.answer_model()
+    weights = fitted.weights.copy()
+    weights[feature] = 0.0
+    monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
+
+
 def _best(embedder: object, question: str, as_of: dt.date = ASKED) -> str:
     # Retrieval ranked the old report first; both say "won the Coastal Cup final on Sunday".
     passages = [_passage("old", "2023-02-26", OLD_FINAL), _passage("new", "2023-03-10", NEW_FINAL)]
-    pool = SentencePool(passages, embedder, as_of)
-    return pool.candidates[int(np.argmax(pool.answer_probability(question)))].text
+    return _best_sentence(SentencePool(passages, embedder, as_of), question)
 
 
 def test_a_this_week_question_is_best_answered_by_the_newer_report(embedder: object) -> None:
@@ -105,10 +116,7 @@ def test_without_the_newest_story_weight_the_old_report_is_best(
     embedder: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The check above rests on the fitted weight, not on luck of wording."""
-    fitted = sentence_pool.answer_model()
-    weights = fitted.weights.copy()
-    weights[NEWEST] = 0.0
-    monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
+    _without_weight(monkeypatch, NEWEST)
     assert _best(embedder, "Which team won the Coastal Cup final this week?").startswith("Harbour City won")
 
 
@@ -143,15 +151,10 @@ def test_a_which_state_question_is_best_answered_by_the_sentence_naming_the_stat
     embedder: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pool = SentencePool([_passage("a", "2023-03-10", DRONE_BAN, start=900)], embedder)
-    best = pool.candidates[int(np.argmax(pool.answer_probability(DRONE_QUESTION)))].text
-    assert best.startswith("Governor Tina Kotek of Oregon")
+    assert _best_sentence(pool, DRONE_QUESTION).startswith("Governor Tina Kotek of Oregon")
     # Without the fitted weight the sentence restating the question wins: the check rests on it.
-    fitted = sentence_pool.answer_model()
-    weights = fitted.weights.copy()
-    weights[PLACE] = 0.0
-    monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
-    best = pool.candidates[int(np.argmax(pool.answer_probability(DRONE_QUESTION)))].text
-    assert best.startswith("A state became the first")
+    _without_weight(monkeypatch, PLACE)
+    assert _best_sentence(pool, DRONE_QUESTION).startswith("A state became the first")
 
 
 KIND = FEATURES.index("answer_kind")
@@ -183,12 +186,7 @@ def test_a_which_automaker_question_is_best_answered_by_the_sentence_naming_one(
 ) -> None:
     """The first sentence restates the question and names a state; the second names a carmaker."""
     pool = SentencePool([_passage("a", "2023-03-10", AXLE, start=900)], embedder)
-    best = pool.candidates[int(np.argmax(pool.answer_probability(AXLE_QUESTION)))].text
-    assert best.startswith("On Wednesday, Ford recalled")
+    assert _best_sentence(pool, AXLE_QUESTION).startswith("On Wednesday, Ford recalled")
     # Without the fitted weight the sentence restating the question wins: the check rests on it.
-    fitted = sentence_pool.answer_model()
-    weights = fitted.weights.copy()
-    weights[KIND] = 0.0
-    monkeypatch.setattr(sentence_pool, "answer_model", lambda: dataclasses.replace(fitted, weights=weights))
-    best = pool.candidates[int(np.argmax(pool.answer_probability(AXLE_QUESTION)))].text
-    assert best.startswith("Owners in Texas said")
+    _without_weight(monkeypatch, KIND)
+    assert _best_sentence(pool, AXLE_QUESTION).startswith("Owners in Texas said")
