@@ -157,6 +157,7 @@ class SentencePool:
         self.alone = [i for i, c in enumerate(self.candidates) if c.refers_back and c.context != c.text]
         alone_texts = [self.candidates[i].text for i in self.alone]
         self.alone_vectors = _VECTORS.encode(embedder, alone_texts) if alone_texts else self.vectors[:0]
+        self._rows: dict[str, np.ndarray] = {}  # features per query
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -176,7 +177,16 @@ class SentencePool:
         return any(not any(form in text for text in texts) for form in map(_phrase_form, phrases))
 
     def features(self, query: str) -> np.ndarray:
-        """One row of FEATURES per sentence, for this query."""
+        """One row of FEATURES per sentence, for this query (read-only). Computed once per query:
+        the answerer scores a one-part question for its part and again as the whole, and a brief
+        reads its topic for the on-topic gate and for relevance."""
+        rows = self._rows.get(query)
+        if rows is None:
+            rows = self._rows[query] = self._feature_rows(query)
+            rows.flags.writeable = False
+        return rows
+
+    def _feature_rows(self, query: str) -> np.ndarray:
         n = len(self.candidates)
         if not n:
             return np.zeros((0, len(FEATURES)), dtype=np.float32)
