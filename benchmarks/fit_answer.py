@@ -171,7 +171,7 @@ def main() -> None:
     items = load_questions(questions_file)
     # The feature count and a version are in the name: a cache of an older FEATURES tuple, or of
     # features whose meaning has changed since (bump the version then), is not read.
-    cache = args.features or (home / f"answer-features-k{args.k}-f{len(FEATURES)}-v3.npz")
+    cache = args.features or (home / f"answer-features-k{args.k}-f{len(FEATURES)}-v4.npz")
     if cache.exists() and not args.refresh:
         saved = np.load(cache)
         x, y, q, ok, veto = saved["x"], saved["y"], saved["q"], saved["ok"], saved["veto"]

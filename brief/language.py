@@ -99,12 +99,20 @@ def demonym_roots(word: str) -> set[str]:
 
 DATE_CUE = re.compile(
     r"\b(?:\d{4}|\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday|yesterday|last (?:week|month|year))\b",
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|yesterday|last (?:week|month|year))\b",
     re.I,
 )
 # A figure, not a digit inside a name such as "B-52" or "Model-3".
 NUMBER_CUE = re.compile(r"(?<![\w-])\d[\d,.]*(?![\w-])|\bpercent\b|%")
+# A figure in words, as news style writes small counts ("for eight years", "won one Super Bowl").
+# Money and percentages it writes in digits, so only a count question reads these.
+SPELLED_NUMBER = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"hundred|thousand|million|billion|trillion|dozen)s?\b",
+    re.I,
+)
 CAUSE_CUE = re.compile(
     r"\b(?:because|since|due to|as a result|lead(?:s|ing)? to|led to|push(?:es|ed)?|drive[sn]?|"
     r"caus(?:e|es|ed)|reason|so that|in order to|aim(?:s|ed)? to|intended to|deepen(?:ed|s)?|"
@@ -115,13 +123,16 @@ CAUSE_CUE = re.compile(
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*")
 QUANTITY_WORDS = (
     r"rate|rise|increase|raise|cut|share|level|flow|price|cost|value|amount|size|number|percentage|"
-    r"total|range|figure|budget|sum|grant|loss|losses|pay|wage|capacity|output|population|toll|height|distance"
+    r"total|range|budget|sum|grant|loss|losses|pay|wage|capacity|output|population|toll|height|distance"
 )
 WANTS_DATE = re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b")
 WANTS_NUMBER = re.compile(
     rf"\bhow (?:many|much|big|large|high|far|long|fast|old)\b"
     rf"|\b(?:what|which)\b(?:\s+\w+){{0,2}}?\s+(?:{QUANTITY_WORDS})\b"
+    # "what figure" asks for one; "which public figure" for a person
+    rf"|\b(?:what|which) figures?\b"
 )
+WANTS_COUNT = re.compile(r"\bhow (?:many|long|old)\b")
 WANTS_CAUSE = re.compile(r"\bwhy\b|\breasons?\b|\bcauses?\b|\bhow (?:might|could|would|will)\b")
 WANTS_NAME = re.compile(r"\bwho\b|\bwhom\b|\bwhich\b|\bwhat (?:is|was) the name\b|\bname(?:d)?\b")
 # A sentence that goes on about what the one before it introduced: "The show, X, ...", "The

@@ -194,3 +194,33 @@ def test_a_sentence_that_refers_back_is_read_with_the_words_before_it(library: A
 def test_a_question_the_articles_do_not_answer_is_declined(library: Any) -> None:
     answer = library.ask("Which team won the Arlow city marathon?")
     assert answer.declined and answer.answer == DECLINE_TEXT
+
+
+def _chosen(library: Any, question: str) -> list[str]:
+    """The sentences the answerer picks as the answer itself, before any others fill it out."""
+    passages = library.searcher.search(question, 6).passages
+    draft = ExtractiveGenerator(library.judge_embedder, ExtractiveOptions(max_sentences=1)).generate(
+        question, passages, []
+    )
+    assert not draft.declined
+    return [s.text for s in draft.sentences]
+
+
+def test_a_figure_written_in_words_answers_a_how_many_question(library: Any) -> None:
+    # "who spent twelve years in the string section": no digit, yet the figure asked for. Only
+    # a sentence holding a figure may answer a how-many question; "twelve" is one.
+    question = "How many years did Noor Halvorsen spend in the Northbridge Philharmonic's string section?"
+    assert any("twelve years" in text for text in _chosen(library, question))
+    answer = library.ask(question)
+    assert not answer.declined
+    (stating,) = [s for s in answer.sentences if "twelve years" in s.text]
+    assert stating.supported and stating.citations == [1]
+
+
+def test_a_public_figure_is_a_person_not_a_number(library: Any) -> None:
+    # "figure" here asks for a person, so a sentence without a number may answer: the one naming
+    # her, not the only one with a figure ("Lind, who has led the orchestra since 2016, ...").
+    question = "Which public figure will succeed Pavel Lind as conductor of the Northbridge Philharmonic?"
+    chosen = _chosen(library, question)
+    assert any("Noor Halvorsen" in text for text in chosen)
+    assert not any("since 2016" in text for text in chosen)

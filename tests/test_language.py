@@ -7,7 +7,7 @@ import pytest
 
 from brief.evaluate import fact_found
 from brief.generate.attribution import find_speaker
-from brief.generate.sentence_pool import missing_anchors, question_anchors
+from brief.generate.sentence_pool import has_wanted, missing_anchors, new_figures, question_anchors, question_wants
 from brief.ingest.metadata import parse_any_date
 from brief.language import (
     asked_kind,
@@ -183,3 +183,29 @@ def test_sentence_vectors_are_embedded_once_per_embedder() -> None:
     cache.encode(first, ["d"])  # over the size: the least recently used ("a") goes
     cache.encode(first, ["a"])
     assert first.seen == ["a", "b", "c", "d", "a"]
+
+
+@pytest.mark.parametrize(
+    ("question", "wants"),
+    [
+        ("Which public figure will plead guilty to tax charges?", {"name"}),
+        ("What figure did the ministry give for the deficit?", {"number"}),
+        ("Which share of voters backed the plan?", {"number"}),  # "which" asking for a figure
+        ("On what day are heart attacks most likely?", {"date"}),
+        ("After how many years did she resign?", {"number", "count"}),  # a count may be in words
+    ],
+)
+def test_what_a_question_asks_for(question: str, wants: set[str]) -> None:
+    assert question_wants(question) == wants
+
+
+def test_counts_in_words_and_weekdays_in_the_plural_count() -> None:
+    assert has_wanted("She led the movement for eight years.", {"number", "count"})
+    assert not has_wanted("She led the movement for years.", {"number", "count"})
+    # Asked for an amount ("how much", "what value"), "three companies" is no figure: news style
+    # writes money and percentages in digits.
+    assert not has_wanted("Sanctions hit three companies.", {"number"})
+    text = "He won one Super Bowl and 4 MVP awards in ten seasons."
+    assert new_figures(text, {"one"}, in_words=True) == 2  # "4", "ten"; "one" is the question's
+    assert new_figures(text, {"one"}, in_words=False) == 1
+    assert has_wanted("Mondays were the likeliest days.", {"date"})

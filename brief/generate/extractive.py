@@ -21,6 +21,7 @@ from brief.generate.sentence_pool import (
     SentencePool,
     answer_eligible,
     answer_model,
+    new_figures,
     new_matches,
     question_figures,
     question_wants,
@@ -29,7 +30,6 @@ from brief.generate.sentence_pool import (
 from brief.language import (
     BACK_REFERENCE,
     CAPITALISED,
-    NUMBER_CUE,
     QUESTION_WORDS,
     STOPWORDS,
     metadata_kind,
@@ -200,7 +200,8 @@ def _lacks_answer(pool: SentencePool, index: int, following: int, question: str,
     text, after = pool.candidates[index].text, pool.candidates[following].text
     asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
     if "number" in wants:
-        return not new_matches(NUMBER_CUE, text, asked) and bool(new_matches(NUMBER_CUE, after, asked))
+        in_words = "count" in wants
+        return not new_figures(text, asked, in_words) and bool(new_figures(after, asked, in_words))
     if "name" in wants and BACK_REFERENCE.match(after):
         known = asked | {w.lower() for w in re.findall(r"[\w'’-]+", text)}
         return bool(new_matches(CAPITALISED, after, known))

@@ -29,7 +29,9 @@ from brief.language import (
     PHRASE_GLUE,
     QUESTION_WORDS,
     QUOTED_TITLE,
+    SPELLED_NUMBER,
     WANTS_CAUSE,
+    WANTS_COUNT,
     WANTS_DATE,
     WANTS_NAME,
     WANTS_NUMBER,
@@ -217,7 +219,7 @@ class SentencePool:
             if "name" in wants:
                 row[2] = min(1.0, new_matches(CAPITALISED, c.text, asked) / 8)
             if "number" in wants:
-                row[3] = min(1.0, new_matches(NUMBER_CUE, c.text, asked) / 3)
+                row[3] = min(1.0, new_figures(c.text, asked, "count" in wants) / 3)
             if "date" in wants:
                 row[4] = float(new_matches(DATE_CUE, c.text, asked) > 0)
             if "cause" in wants:
@@ -362,6 +364,8 @@ def question_wants(question: str) -> set[str]:
         wants.add("date")
     if WANTS_NUMBER.search(q):
         wants.add("number")
+    if WANTS_COUNT.search(q):
+        wants.add("count")  # a figure that may be in words: "for eight years"
     if WANTS_CAUSE.search(q):
         wants.add("cause")
     # "In which month ...?" asks for a date and "which share ...?" for a figure, not for a name:
@@ -385,8 +389,18 @@ def new_matches(pattern: re.Pattern[str], text: str, asked: set[str]) -> int:
     return sum(1 for m in pattern.finditer(text) if m.group(0).lower() not in asked)
 
 
+def new_figures(text: str, asked: set[str], in_words: bool) -> int:
+    """Figures in the text that the question lacks; with `in_words`, counts written out too
+    ("for eight years")."""
+    spelled = new_matches(SPELLED_NUMBER, text, asked) if in_words else 0
+    return new_matches(NUMBER_CUE, text, asked) + spelled
+
+
 def has_wanted(text: str, wants: set[str]) -> bool:
-    return ("number" in wants and bool(NUMBER_CUE.search(text))) or ("date" in wants and bool(DATE_CUE.search(text)))
+    """The text holds a figure (for a count, also in words: "for eight years") or a date, as wanted."""
+    if "number" in wants and (NUMBER_CUE.search(text) or ("count" in wants and SPELLED_NUMBER.search(text))):
+        return True
+    return "date" in wants and bool(DATE_CUE.search(text))
 
 
 def question_anchors(question: str) -> set[str]:
