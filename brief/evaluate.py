@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from brief.ingest.metadata import parse_any_date
-from brief.language import number_values, strip_amounts
+from brief.language import LEADING_ARTICLE, number_values, strip_amounts
 from brief.text import content_words
 from brief.types import Answer, DocumentRecord
 from brief.web.urls import is_web_url, normalize_url
@@ -218,8 +218,14 @@ def score_item(item: EvalItem, answer: Answer, documents: dict[str, DocumentReco
 
 def fact_found(phrasing: str, text: str) -> bool:
     """The phrasing is in the text, or says the same amount in another form ("$12.6 million" in
-    "$12,600,000"), with its other words present too ("7 percent" needs "percent")."""
-    if phrasing.lower() in text.lower():
+    "$12,600,000"), with its other words present too ("7 percent" needs "percent"). A leading
+    article is not part of a name ("The Windsor Framework" is said by "the so-called Windsor
+    framework"), unless one word would be left ("The Road" is not found by any "road")."""
+    lowered = text.lower()
+    if phrasing.lower() in lowered:
+        return True
+    bare = LEADING_ARTICLE.sub("", phrasing.strip())
+    if bare != phrasing.strip() and len(bare.split()) >= 2 and bare.lower() in lowered:
         return True
     wanted = number_values(phrasing)
     if not wanted:

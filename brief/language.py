@@ -347,6 +347,10 @@ AMOUNT = re.compile(
 )
 
 
+# "The", "A" or "An" opening a name or a quiz answer ("The Windsor Framework").
+LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
+
+
 def number_values(text: str) -> list[float]:
     """Every amount in text as a number: "$12.6 million", "$12,600,000" and "12.6m" all give
     12600000.0."""
