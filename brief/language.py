@@ -134,7 +134,7 @@ WANTS_NUMBER = re.compile(
 )
 WANTS_COUNT = re.compile(r"\bhow (?:many|long|old)\b")
 WANTS_CAUSE = re.compile(r"\bwhy\b|\breasons?\b|\bcauses?\b|\bhow (?:might|could|would|will)\b")
-WANTS_NAME = re.compile(r"\bwho\b|\bwhom\b|\bwhich\b|\bwhat (?:is|was) the name\b|\bname(?:d)?\b")
+WANTS_NAME = re.compile(r"\bwho\b|\bwhom\b|\bwhich\b|\bwhere\b|\bwhat (?:is|was) the name\b|\bname(?:d)?\b")
 # A sentence that goes on about what the one before it introduced: "The show, X, ...", "The
 # two-time champion, who ...", "It ...", "Their ...".
 BACK_REFERENCE = re.compile(
@@ -191,6 +191,7 @@ ASKED_PLACE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?P<kind>country|n
 # development set and answered less.
 ASKED_KIND = re.compile(r"\b(?:which|what|whose)\s+([\w'’ -]+)", re.I)
 ASKS_WHO = re.compile(r"\bwho(?:m|se)?\b", re.I)
+ASKS_WHERE = re.compile(r"\bwhere\b", re.I)
 # A name as news writes it: capitalised words in a run, with the small words names hold
 # ("Bank of England", "Robert F. Kennedy Jr.").
 NAME_RUN = re.compile(r"\b[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de)\s+)?[A-Z][\w'’.&-]*)*")
@@ -208,7 +209,9 @@ def asked_kind(question: str) -> str | None:
             words.append(word.lower())
         if words:
             return " ".join(words)
-    return "person" if ASKS_WHO.search(question) else None
+    if ASKS_WHO.search(question):
+        return "person"
+    return "place" if ASKS_WHERE.search(question) else None
 
 
 def new_names(text: str, asked: set[str]) -> list[str]:

@@ -13,7 +13,8 @@ import pytest
 
 from brief.generate import sentence_pool
 from brief.generate.extractive import ExtractiveGenerator
-from brief.generate.sentence_pool import FEATURES, SentencePool
+from brief.generate.sentence_pool import FEATURES, SentencePool, question_wants
+from brief.language import asked_kind
 from brief.types import Chunk, Passage
 
 NEWEST, LEAD = FEATURES.index("newest_story"), FEATURES.index("lead")
@@ -190,3 +191,18 @@ def test_a_which_automaker_question_is_best_answered_by_the_sentence_naming_one(
     # Without the fitted weight the sentence restating the question wins: the check rests on it.
     _without_weight(monkeypatch, KIND)
     assert _best_sentence(pool, AXLE_QUESTION).startswith("Owners in Texas said")
+
+
+LAUNCH = (
+    "Officials said the first space mission failed after the Corvane rocket lost power. "
+    "The airliner carrying the rocket took off from Lanmoor Airport in Westhaven."
+)
+
+
+def test_a_where_question_asks_for_the_name_of_a_place(embedder: object) -> None:
+    """ "Where" asks for a place as "who" asks for a person: the sentence naming it answers,
+    not the one restating the question."""
+    question = "The country's first space mission failed after the Corvane rocket launched from where?"
+    assert asked_kind(question) == "place" and "name" in question_wants(question)
+    pool = SentencePool([_passage("a", "2023-01-10", LAUNCH, start=900)], embedder)
+    assert _best_sentence(pool, question).startswith("The airliner carrying the rocket")

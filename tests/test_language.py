@@ -137,6 +137,7 @@ def test_recency_words_and_how_far_back_they_reach(question: str, days: int) -> 
         ("In which city, the capital, did it happen?", "city"),  # a comma ends the kind
         ("Whose album topped the charts?", "album topped"),
         ("Who served as vice president?", "person"),
+        ("Where was the first roller coaster built?", "place"),
         ("What is he accused of?", None),
         ("How many troops are stationed there?", None),
     ],
