@@ -125,7 +125,10 @@ QUANTITY_WORDS = (
     r"rate|rise|increase|raise|cut|share|level|flow|price|cost|value|amount|size|number|percentage|"
     r"total|range|budget|sum|grant|loss|losses|pay|wage|capacity|output|population|toll|height|distance"
 )
-WANTS_DATE = re.compile(r"\bwhen\b|\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b")
+# A quiz's blank to fill in ("... the first to win since:") asks for a date after "since".
+WANTS_DATE = re.compile(
+    r"\bwhen\b|\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b|\bsince(?: at least)?\s*(?::|\.\.\.|…)\s*$"
+)
 WANTS_NUMBER = re.compile(
     rf"\bhow (?:many|much|big|large|high|far|long|fast|old)\b"
     rf"|\b(?:what|which)\b(?:\s+\w+){{0,2}}?\s+(?:{QUANTITY_WORDS})\b"

@@ -201,6 +201,8 @@ def test_sentence_vectors_are_embedded_once_per_embedder() -> None:
         ("Which share of voters backed the plan?", {"number"}),  # "which" asking for a figure
         ("On what day are heart attacks most likely?", {"date"}),
         ("After how many years did she resign?", {"number", "count"}),  # a count may be in words
+        ("Miami is the first No. 8 seed to win a series since:", {"date"}),  # a blank to fill in
+        ("What has changed since the war?", set()),
     ],
 )
 def test_what_a_question_asks_for(question: str, wants: set[str]) -> None:
