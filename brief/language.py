@@ -238,6 +238,20 @@ def asked_place(question: str) -> re.Pattern[str] | None:
     return PLACE_NAMES[match.group("kind").lower()] if match else None
 
 
+# "When did X happen, and how full was Y?": where one question becomes two.
+QUESTION_PART_SPLIT = re.compile(
+    r",?\s+and\s+(?=(?:by\s+|in\s+|to\s+|on\s+)?(?:what|how|when|which|who|whom|where|why)\b)", re.I
+)
+# A passage that opens on a pronoun needs the one before it to make sense.
+PRONOUN_OPENING = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|These|That|Those|His|Her|Their|Its)\b")
+# How a language model says that its sources do not answer.
+MODEL_DECLINE = re.compile(
+    r"^\W*(?:the sources do not (?:say|answer|mention|contain)|the sources don't|insufficient|"
+    r"i (?:don't|do not|cannot) (?:know|answer)|there is no information)",
+    re.I,
+)
+
+
 # ----- brief sections ---------------------------------------------------------------------------------
 
 # "What to watch": sentences about what may come.
@@ -395,6 +409,10 @@ ORGANISATION_WORDS = (
     r"Ministry|Department|Office|Bank|Union|Federation|Agency|Council|Commission|Government|"
     r"Administration|Company|Institute|Service|Authority|Association"
 )
+# A sentence that goes on about a speaker the one before named ("He added ...").
+SPEAKER_PRONOUN = re.compile(r"^(?:He|She|They)\b")
+# "... according to Ana Lopez, the minister"
+ACCORDING_TO = r"[Aa]ccording to"
 # Capitalised words that start sentences but never names.
 NOT_NAMES = frozenset(
     """The This That These Those It He She They We In On But And While When As If Speaking

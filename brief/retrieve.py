@@ -4,14 +4,13 @@ it as a LangChain retriever."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from brief.errors import BriefError
 from brief.ingest.metadata import parse_any_date
-from brief.language import recency_window
+from brief.language import PRONOUN_OPENING, recency_window
 from brief.lexical import LexicalFilter
 from brief.search_index import SearchIndex
 from brief.store import Store
@@ -21,9 +20,6 @@ from brief.types import Chunk, DocumentRecord, Passage, date_to_int, day_of
 if TYPE_CHECKING:  # the embedder is handed in: no need to load its module here
     from brief.embed import OpenAIEmbedder
     from brief.minilm import MiniLM
-
-# A passage that opens on a pronoun or ends on a colon needs its neighbour to make sense.
-_NEEDS_PREVIOUS = re.compile(r"^[\"“‘']?(?:He|She|They|It|This|These|That|Those|His|Her|Their|Its)\b")
 
 
 class FilterError(BriefError, ValueError):
@@ -224,7 +220,7 @@ class HybridSearcher:
         for chunk, _ in hits:
             if chunk.text.rstrip().endswith(":"):
                 wanted[chunk.chunk_id] = f"{chunk.doc_id}:{chunk.index + 1:04d}"
-            elif chunk.index > 0 and _NEEDS_PREVIOUS.match(chunk.text):
+            elif chunk.index > 0 and PRONOUN_OPENING.match(chunk.text):
                 wanted[chunk.chunk_id] = f"{chunk.doc_id}:{chunk.index - 1:04d}"
         neighbours = {c.chunk_id: c for c in index.get_chunks(sorted(set(wanted.values())))}
         hit_ids = {c.chunk_id for c, _ in hits}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from brief.language import ABBREVIATIONS, STOPWORDS, canonical_text
+from brief.language import ABBREVIATIONS, QUESTION_PART_SPLIT, STOPWORDS, canonical_text
 
 __all__ = ["STOPWORDS", "content_words", "sentence_spans", "split_sentences", "stem"]
 
@@ -103,11 +103,6 @@ def normalize_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_PART_SPLIT = re.compile(
-    r",?\s+and\s+(?=(?:by\s+|in\s+|to\s+|on\s+)?(?:what|how|when|which|who|whom|where|why)\b)", re.I
-)
-
-
 MAX_QUESTION_PARTS = 4
 
 
@@ -115,7 +110,7 @@ def split_question(question: str) -> list[str]:
     """'When did X happen, and how full was Y?' -> ['When did X happen', 'how full was Y?'].
 
     At most MAX_QUESTION_PARTS parts: a run-on input must not multiply the work."""
-    parts = [p.strip() for p in _PART_SPLIT.split(question) if p.strip()]
+    parts = [p.strip() for p in QUESTION_PART_SPLIT.split(question) if p.strip()]
     if len(parts) > MAX_QUESTION_PARTS:
         parts = parts[: MAX_QUESTION_PARTS - 1] + [" and ".join(parts[MAX_QUESTION_PARTS - 1 :])]
     return parts if len(parts) > 1 else [question]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from brief.language import NOT_NAMES, ORGANISATION_WORDS, SPEAKER_TITLES, SPEAKER_VERBS, TITLE_WORDS
+from brief.language import (
+    ACCORDING_TO,
+    NOT_NAMES,
+    ORGANISATION_WORDS,
+    SPEAKER_PRONOUN,
+    SPEAKER_TITLES,
+    SPEAKER_VERBS,
+    TITLE_WORDS,
+)
 
 _TITLE = rf"(?:{SPEAKER_TITLES}\.?\s+)?"
 _NAME = rf"{_TITLE}[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|bin|al-\w+)){{0,7}}"
@@ -17,9 +25,8 @@ _NAME_VERB = re.compile(rf"(?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,140}}),
 # "The region's water minister, Ana Lopez, said ..."
 _ROLE_NAME_VERB = re.compile(rf"(?P<role>\b[\w’'-]+(?:\s+[\w’'-]+){{1,6}}),\s+(?P<name>{_NAME}),\s+{_VERB}\b")
 _ORG_VERB = re.compile(rf"(?P<name>{_ORG})\s+{_VERB}\b")
-_ACCORDING = re.compile(rf"\b[Aa]ccording to (?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,120}}),)?")
+_ACCORDING = re.compile(rf"\b{ACCORDING_TO} (?P<name>{_NAME})(?:,\s*(?P<role>[^,“\"]{{3,120}}),)?")
 _VERB_NAME = re.compile(rf"[,”\"]\s*{_VERB}\s+(?P<name>{_NAME})(?:,\s*(?P<role>[^,.“\"]{{3,140}}))?")
-_PRONOUN_START = re.compile(r"^(?:He|She|They)\b")
 _OPEN_QUOTE = re.compile(r"^[“\"‘]")
 
 
@@ -37,7 +44,7 @@ def find_speaker(sentence: str, previous: str = "", following: str = "") -> Spea
     next sentence for a quote that goes on there ("“... charity. / We ...,” said X.")."""
     found = _match(sentence)
     opens_quote = bool(_OPEN_QUOTE.match(sentence.lstrip()))
-    if found is None and previous and (opens_quote or _PRONOUN_START.match(sentence)):
+    if found is None and previous and (opens_quote or SPEAKER_PRONOUN.match(sentence)):
         found = _match(previous)
     if found is None and following and opens_quote and not _closes_quote(sentence):
         found = _match(following)

@@ -24,15 +24,9 @@ from brief.generate.base import (
 from brief.generate.chat_brief import write_chat_brief
 from brief.generate.context_budget import LOCAL_REPLY_TOKENS, cost, fit_passages, source_budget
 from brief.generate.echo_filter import FenceEchoFilter
+from brief.language import MODEL_DECLINE
 from brief.prompts import format_history, format_sources, load_prompt, new_fence
 from brief.types import Passage
-
-_DECLINE = re.compile(
-    r"^\W*(?:the sources do not (?:say|answer|mention|contain)|the sources don't|insufficient|"
-    r"i (?:don't|do not|cannot) (?:know|answer)|there is no information)",
-    re.I,
-)
-
 
 __all__ = [
     "BackendNotConfigured",
@@ -161,7 +155,7 @@ class ChatGenerator:
         # A weak model may echo the prompt: fence lines and repeated sentences are not answer.
         lines = [ln for ln in text.strip().splitlines() if not (fence and fence in ln)]
         text = "\n".join(lines).strip()
-        if not text or _DECLINE.match(text):
+        if not text or MODEL_DECLINE.match(text):
             return Draft([DraftSentence(DECLINE_TEXT)], self.name, declined=True)
         unique: dict[str, DraftSentence] = {}
         for sentence in parse_cited_text(text):
