@@ -201,8 +201,8 @@ NAME_RUN = re.compile(r"\b[A-Z][\w'â€™.&-]*(?:\s+(?:(?:of|the|de)\s+)?[A-Z][\w'â
 
 
 def asked_kind(question: str) -> str | None:
-    """What kind of thing answers the question ("automaker", "south asian country", "person"),
-    or None when it asks for no name of a kind."""
+    """What kind of thing answers the question ("automaker", "south asian country", "person" for
+    who, "place" for where), or None when it asks for no name of a kind."""
     match = ASKED_KIND.search(question)
     if match:
         words = []

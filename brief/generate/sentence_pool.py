@@ -62,7 +62,7 @@ FEATURES = (
     "similarity",  # cosine of the sentence (with a short lead-in) and the question
     "overlap",  # share of the question's rare words the sentence holds (idf-weighted)
     "new_names",  # a who/which question: capitalised words the question does not contain
-    "new_numbers",  # a how-many question: figures the question does not contain
+    "new_numbers",  # a how-many question: figures the question does not contain (counts also in words)
     "new_dates",  # a when question: a date the question does not contain
     "cause",  # a why question: a causal cue
     "ends_colon",  # "... told reporters:" introduces, answers nothing
