@@ -200,6 +200,12 @@ ASKS_WHERE = re.compile(r"\bwhere\b", re.I)
 NAME_RUN = re.compile(r"\b[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de)\s+)?[A-Z][\w'’.&-]*)*")
 
 
+def lower_words(text: str) -> set[str]:
+    """The text's words in lower case, apostrophes and hyphens kept ("Z's", "ex-minister"): what a
+    question already says, against which a sentence's names and figures are new."""
+    return {w.lower() for w in re.findall(r"[\w'’-]+", text)}
+
+
 def asked_kind(question: str) -> str | None:
     """What kind of thing answers the question ("automaker", "south asian country", "person" for
     who, "place" for where), or None when it asks for no name of a kind."""
@@ -225,7 +231,7 @@ def new_names(text: str, asked: set[str]) -> list[str]:
     names = []
     for match in NAME_RUN.finditer(text):
         name = match.group(0).rstrip(".")
-        words = {w.lower() for w in re.findall(r"[\w'’-]+", name)}
+        words = lower_words(name)
         if (match.start() == 0 and " " not in name) or not words or words <= asked:
             continue
         names.append(name)

@@ -32,6 +32,7 @@ from brief.language import (
     CAPITALISED,
     QUESTION_WORDS,
     STOPWORDS,
+    lower_words,
     metadata_kind,
     metadata_statements,
 )
@@ -187,8 +188,8 @@ def _names_it(pool: SentencePool, index: int, preceding: int, question: str, wan
     text, before = pool.candidates[index].text, pool.candidates[preceding].text
     if "name" not in wants or not BACK_REFERENCE.match(text):
         return False
-    asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
-    known = asked | {w.lower() for w in re.findall(r"[\w'’-]+", text)}
+    asked = lower_words(question)
+    known = asked | lower_words(text)
     return bool(new_matches(CAPITALISED, before, known))
 
 
@@ -198,12 +199,12 @@ def _lacks_answer(pool: SentencePool, index: int, following: int, question: str,
     show, X, ...", "It ...") and brings a name that neither the question nor the chosen
     sentence holds ("a popular baking show" -> "The show, Crumb and Crust, ...")."""
     text, after = pool.candidates[index].text, pool.candidates[following].text
-    asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    asked = lower_words(question)
     if "number" in wants:
         in_words = "count" in wants
         return not new_figures(text, asked, in_words) and bool(new_figures(after, asked, in_words))
     if "name" in wants and BACK_REFERENCE.match(after):
-        known = asked | {w.lower() for w in re.findall(r"[\w'’-]+", text)}
+        known = asked | lower_words(text)
         return bool(new_matches(CAPITALISED, after, known))
     return False
 

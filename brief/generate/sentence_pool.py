@@ -39,6 +39,7 @@ from brief.language import (
     asked_place,
     canonical_text,
     demonym_roots,
+    lower_words,
     new_names,
     recency_window,
 )
@@ -203,7 +204,7 @@ class SentencePool:
                 df[w] = df.get(w, 0) + 1
         idf = {w: math.log(1 + (n + 1) / (1 + df.get(w, 0))) for w in query_words}
         total = sum(idf.values()) or 1.0
-        asked = {w.lower() for w in re.findall(r"[\w'’-]+", query)}
+        asked = lower_words(query)
         wants = question_wants(query)
         anchors = question_anchors(query)
         window = recency_window(query)
