@@ -148,16 +148,6 @@ def test_names_place_marks_a_place_of_the_asked_kind(
     assert pool.features(question)[0][PLACE] == value
 
 
-def test_a_which_state_question_is_best_answered_by_the_sentence_naming_the_state(
-    embedder: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pool = SentencePool([_passage("a", "2023-03-10", DRONE_BAN, start=900)], embedder)
-    assert _best_sentence(pool, DRONE_QUESTION).startswith("Governor Tina Kotek of Oregon")
-    # Without the fitted weight the sentence restating the question wins: the check rests on it.
-    _without_weight(monkeypatch, PLACE)
-    assert _best_sentence(pool, DRONE_QUESTION).startswith("A state became the first")
-
-
 KIND = FEATURES.index("answer_kind")
 RECALL = (
     "On Wednesday, Ford recalled 125,000 trucks over a faulty axle bolt. "
@@ -182,15 +172,29 @@ AXLE = (
 )
 
 
-def test_a_which_automaker_question_is_best_answered_by_the_sentence_naming_one(
-    embedder: object, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("text", "question", "feature", "answer", "restating"),
+    [
+        (DRONE_BAN, DRONE_QUESTION, PLACE, "Governor Tina Kotek of Oregon", "A state became the first"),
+        # The restating sentence names a state; the answer names a carmaker.
+        (AXLE, AXLE_QUESTION, KIND, "On Wednesday, Ford recalled", "Owners in Texas said"),
+    ],
+    ids=["which state: names_place", "which automaker: answer_kind"],
+)
+def test_the_sentence_naming_the_asked_thing_beats_the_one_restating_the_question(
+    embedder: object,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    question: str,
+    feature: int,
+    answer: str,
+    restating: str,
 ) -> None:
-    """The first sentence restates the question and names a state; the second names a carmaker."""
-    pool = SentencePool([_passage("a", "2023-03-10", AXLE, start=900)], embedder)
-    assert _best_sentence(pool, AXLE_QUESTION).startswith("On Wednesday, Ford recalled")
+    pool = SentencePool([_passage("a", "2023-03-10", text, start=900)], embedder)
+    assert _best_sentence(pool, question).startswith(answer)
     # Without the fitted weight the sentence restating the question wins: the check rests on it.
-    _without_weight(monkeypatch, KIND)
-    assert _best_sentence(pool, AXLE_QUESTION).startswith("Owners in Texas said")
+    _without_weight(monkeypatch, feature)
+    assert _best_sentence(pool, question).startswith(restating)
 
 
 LAUNCH = (
