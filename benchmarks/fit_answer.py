@@ -12,7 +12,9 @@ logistic regression (L2, plain gradient descent, standardised features) is fitte
 The decline cut-off is then read off a curve: for each threshold, the share of answerable
 questions whose best sentence falls below it (answerable declined) against the share of
 unanswerable questions whose best sentence reaches it (unanswerable answered). The chosen
-point is the lowest threshold that keeps unanswerable answered at or under --max-answered.
+point is, of the thresholds that keep unanswerable answered at or under --max-answered, the one
+that declines the fewest answerable questions; of equals, the highest (it answers the fewest
+unanswerable ones at no cost).
 
 --write stores the weights, the cut-off, the curve and where they came from in
 brief/data/fitted_answer.json. The development set's texts never leave DEV.
@@ -117,6 +119,17 @@ def curve(best_answerable: np.ndarray, best_unanswerable: np.ndarray) -> list[di
             }
         )
     return points
+
+
+def choose(points: list[dict[str, float]], max_answered: float) -> dict[str, float]:
+    """The point with the fewest answerable declined among those within max_answered; the highest of
+    equals, since a higher cut-off that declines no more answerable questions only answers fewer
+    unanswerable ones. With none within it, the highest threshold."""
+    allowed = [p for p in points if p["unanswerable_answered"] <= max_answered]
+    if not allowed:
+        return points[-1]
+    fewest = min(p["answerable_declined"] for p in allowed)
+    return max((p for p in allowed if p["answerable_declined"] == fewest), key=lambda p: p["threshold"])
 
 
 def main() -> None:
@@ -247,7 +260,7 @@ def main() -> None:
     # they measure retrieval, not the cut-off, and are left out of the curve.
     reachable = np.array([bool(y[q == n].any()) for n in range(len(items))])
     points = curve(best[answerable & reachable], best[~answerable])
-    chosen = next((p for p in points if p["unanswerable_answered"] <= args.max_answered), points[-1])
+    chosen = choose(points, args.max_answered)
     print(f"{len(y)} sentences ({int(y.sum())} hold an answer) from {len(items)} questions")
     print(
         "weights: " + ", ".join(f"{n} {w:+.2f}" for n, w in zip(FEATURES, weights, strict=True)) + f"; bias {bias:+.2f}"
@@ -260,7 +273,10 @@ def main() -> None:
         f"{args.dev.name}/dev.yaml ({int(answerable.sum())} answerable, {int((~answerable).sum())} unanswerable "
         f"RealTime QA questions, {len(y)} candidate sentences of the top {args.k} passages)"
     )
-    rule = f"the lowest threshold with unanswerable answered <= {args.max_answered}"
+    rule = (
+        f"of the thresholds with unanswerable answered <= {args.max_answered}, the one with the fewest answerable "
+        "declined (the highest of equals)"
+    )
     if args.keep_weights:  # the weights keep where they came from; only the cut-off is new
         provenance = (
             f"{shipped.provenance}. Cut-off refitted by benchmarks/fit_answer.py --keep-weights on "
