@@ -370,3 +370,23 @@ def test_pypdf_warnings_join_the_files_error_line(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as info:
         load_file(bad)
     assert "pypdf: " in info.value.reason and "EOF marker not found" in info.value.reason
+
+
+@pytest.mark.parametrize("wrapper", ["video", "svg", "object"])
+def test_html_whose_root_is_an_embed_keeps_its_text_without_metadata(tmp_path: Path, wrapper: str) -> None:
+    # After "</html>" the parser makes the <video> (or <svg>, <object>) the document's root, and
+    # trafilatura's date finder asserts while removing it: the page is read again without
+    # metadata, so its text is still ingested.
+    path = tmp_path / "page.html"
+    path.write_text(f"</html><{wrapper}><p>{BODY}</p></{wrapper}>", encoding="utf-8")
+    result = load_file(path)
+    assert [a.text.strip() for a in result.articles] == [BODY]
+
+
+def test_html_that_is_only_a_stray_iframe_is_refused_with_a_line_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_bytes(b"</html><iframe>")  # found by tests/test_reliability.py's HTML fuzzing
+    with pytest.raises(LoadError) as info:
+        load_file(path)
+    assert str(info.value).startswith(str(path))
+    assert "no article text" in info.value.reason

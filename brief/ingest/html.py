@@ -9,6 +9,7 @@ false "facts" in a page, and what no reader sees must not become a cited source.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -31,25 +32,22 @@ _HEADING_REND = re.compile(r"^h([1-6])$")
 _SPACE = re.compile(r"\s+")
 
 
-def parse_html(markup: str | bytes, url: str = "") -> tuple[dict[str, str], list[RawBlock]]:
-    """(metadata hints, body blocks) of an HTML page; `url` is where it came from, if known."""
-    from trafilatura import bare_extraction
-    from trafilatura.utils import load_html
+class HtmlError(ValueError):
+    """The page's markup could not be read at all."""
 
-    tree = load_html(markup)
-    if tree is None:
-        return {}, []
-    language = _page_language(tree)
-    remove_hidden_elements(tree)
-    document = bare_extraction(
-        tree,
-        url=url or None,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-    )
+
+def parse_html(markup: str | bytes, url: str = "") -> tuple[dict[str, str], list[RawBlock]]:
+    """(metadata hints, body blocks) of an HTML page; `url` is where it came from, if known.
+    Raises HtmlError when the markup cannot be read even without its metadata."""
+    try:
+        document, language = _extract(markup, url, with_metadata=True)
+    except Exception:  # noqa: BLE001 - a third-party failure on hostile markup; retried below
+        # trafilatura's date finder (htmldate) asserts on some broken pages, e.g. "</html><iframe>",
+        # where the parsed root is the iframe itself. The text can still be read without metadata.
+        try:
+            document, language = _extract(markup, url, with_metadata=False)
+        except Exception as exc:  # noqa: BLE001 - any failure here is unreadable markup
+            raise HtmlError(f"unreadable HTML ({type(exc).__name__}: {exc})") from exc
     if document is None:
         return {"language": language} if language else {}, []
     hints = {
@@ -63,6 +61,29 @@ def parse_html(markup: str | bytes, url: str = "") -> tuple[dict[str, str], list
     }
     blocks = _blocks(document.body) if document.body is not None else []
     return {k: _SPACE.sub(" ", v).strip() for k, v in hints.items() if v and v.strip()}, blocks
+
+
+def _extract(markup: str | bytes, url: str, with_metadata: bool) -> tuple[Any, str]:
+    """trafilatura's document (None: nothing found) and the page's language, from a fresh tree
+    with the hidden elements removed (a failed attempt may leave its tree half-changed)."""
+    from trafilatura import bare_extraction
+    from trafilatura.utils import load_html
+
+    tree = load_html(markup)
+    if tree is None:
+        return None, ""
+    language = _page_language(tree)
+    remove_hidden_elements(tree)
+    document = bare_extraction(
+        tree,
+        url=url or None,
+        with_metadata=with_metadata,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+    )
+    return document, language
 
 
 def remove_hidden_elements(tree: HtmlElement) -> int:

@@ -17,7 +17,7 @@ from brief.ingest.files import (
     read_regular_file,
     walk_folder,
 )
-from brief.ingest.html import parse_html
+from brief.ingest.html import HtmlError, parse_html
 from brief.ingest.markup import FrontMatterError, parse_blocks, split_front_matter
 from brief.ingest.office import OFFICE_SUFFIXES, OfficeError, parse_office
 from brief.ingest.pdf import PdfError, parse_pdf
@@ -277,7 +277,10 @@ def parse_file(path: Path, data: bytes, limits: IngestLimits) -> LoadResult:
         return LoadResult(name, [_checked(assemble_article(blocks, hints, name), name)], [])
     text = decode_text(data, name)
     if suffix in HTML_SUFFIXES:
-        hints, blocks = parse_html(text)
+        try:
+            hints, blocks = parse_html(text)
+        except HtmlError as exc:
+            raise LoadError(name, str(exc)) from exc
         return LoadResult(name, [_checked(assemble_article(blocks, hints, name), name)], [])
     if suffix in JSON_SUFFIXES:
         return _load_json_records(text, name, jsonl=suffix != ".json")
