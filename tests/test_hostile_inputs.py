@@ -390,3 +390,20 @@ def test_html_that_is_only_a_stray_iframe_is_refused_with_a_line_naming_it(tmp_p
         load_file(path)
     assert str(info.value).startswith(str(path))
     assert "no article text" in info.value.reason
+
+
+def test_html_that_fails_even_without_metadata_is_a_load_error_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brief.ingest import html
+
+    def broken(markup: object, url: str, with_metadata: bool) -> None:
+        raise AssertionError  # what htmldate raised, here on both attempts
+
+    monkeypatch.setattr(html, "_extract", broken)
+    path = tmp_path / "page.html"
+    path.write_text(f"<p>{BODY}</p>", encoding="utf-8")
+    with pytest.raises(LoadError) as info:
+        load_file(path)
+    assert str(info.value).startswith(str(path))
+    assert info.value.reason == "unreadable HTML (AssertionError)"

@@ -47,7 +47,8 @@ def parse_html(markup: str | bytes, url: str = "") -> tuple[dict[str, str], list
         try:
             document, language = _extract(markup, url, with_metadata=False)
         except Exception as exc:  # noqa: BLE001 - any failure here is unreadable markup
-            raise HtmlError(f"unreadable HTML ({type(exc).__name__}: {exc})") from exc
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise HtmlError(f"unreadable HTML ({detail})") from exc
     if document is None:
         return {"language": language} if language else {}, []
     hints = {
