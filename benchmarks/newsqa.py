@@ -148,13 +148,15 @@ def report_variants(library: Any, items: list[Any], documents: dict[str, Any]) -
         "no per-document cap": {"per_doc_cap": 10_000},
         "no neighbour widening": {"widen": False},
         "no recency preference": {"recency_boost": 0.0},
+        "no preference for the fortnight's news": {"background_window": 0},
         "without as_of": {"as_of": False},
     }
     print("| retrieval variant | MRR@10 | answer in top 5 |\n|---|---|---|")
     for name, change in variants.items():
-        saved = (searcher.per_doc_cap, searcher.recency_boost)
+        saved = (searcher.per_doc_cap, searcher.recency_boost, searcher.background_window)
         searcher.per_doc_cap = change.get("per_doc_cap", searcher.per_doc_cap)
         searcher.recency_boost = change.get("recency_boost", searcher.recency_boost)
+        searcher.background_window = change.get("background_window", searcher.background_window)
         HybridSearcher._widen = no_widening if change.get("widen") is False else plain_widen  # type: ignore[method-assign]
         rr, top5 = [], []
         for item in items:
@@ -166,7 +168,7 @@ def report_variants(library: Any, items: list[Any], documents: dict[str, Any]) -
             rank = doc_rank([p.chunk.doc_id for p in passages], gold)
             rr.append(1.0 / rank if rank else 0.0)
             top5.append(float(answer_in([p.text for p in passages[:TOP_PASSAGES]], item.facts)))
-        searcher.per_doc_cap, searcher.recency_boost = saved
+        searcher.per_doc_cap, searcher.recency_boost, searcher.background_window = saved
         HybridSearcher._widen = plain_widen  # type: ignore[method-assign]
         print(f"| {name} | {mean(rr):.3f} | {mean(top5):.3f} |", flush=True)
 

@@ -135,6 +135,12 @@ class HybridSearcher:
     # Added to the fused score of a chunk dated inside the recency window: about what the
     # first rank of one retriever is worth (1 / (rrf_k + 1)).
     recency_boost = 1.0 / 61
+    # A question whose words ask for no span prefers the articles of the fortnight before its
+    # date, as "latest" does: news is mostly asked about while it is new. Fitted on the
+    # real-news development set (Jan-Jun 2023, k=6): fact recall 0.680 -> 0.696, MRR@10 0.694
+    # -> 0.716. A 7-day window did as well; 30 days, or half the boost, less; twice the boost
+    # gained nothing.
+    background_window = 14
 
     def __init__(
         self,
@@ -184,20 +190,25 @@ class HybridSearcher:
             for rank, (chunk_id, _score) in zip(ranks, ranked_ids, strict=True):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         chunks = {chunk.chunk_id: chunk for chunk in index.get_chunks(list(fused))}
-        window = recency_window(query)
-        if window:
-            as_of = day_of(resolved.as_of) or date.today()
-            for chunk_id in fused:
-                chunk = chunks.get(chunk_id)
-                published = day_of(date_to_int(chunk.date)) if chunk else None
-                age = (as_of - published).days if published else -1
-                if 0 <= age <= window:  # the newer, the more: "latest" is the newest one
-                    fused[chunk_id] += self.recency_boost * (1.0 - age / (window + 1))
+        self._prefer_recent(fused, chunks, query, day_of(resolved.as_of) or date.today())
         ranked = sorted((c for c in fused if c in chunks and chunks[c].doc_id in admitted), key=lambda c: -fused[c])
 
         picked = self._diversify([chunks[c] for c in ranked], k)
         passages = self._widen(index, [(c, fused[c.chunk_id]) for c in picked])
         return RetrievalResult(passages, len(ranked))
+
+    def _prefer_recent(self, fused: dict[str, float], chunks: dict[str, Chunk], query: str, as_of: date) -> None:
+        """Raise the fused score of chunks published shortly before the question's date, the
+        newer the more: over the window its words ask for ("this week"), else the fortnight."""
+        window = recency_window(query) or self.background_window
+        if not window or not self.recency_boost:
+            return
+        for chunk_id in fused:
+            chunk = chunks.get(chunk_id)
+            published = day_of(date_to_int(chunk.date)) if chunk else None
+            age = (as_of - published).days if published else -1
+            if 0 <= age <= window:
+                fused[chunk_id] += self.recency_boost * (1.0 - age / (window + 1))
 
     def _diversify(self, ranked: list[Chunk], k: int) -> list[Chunk]:
         """At most `per_doc_cap` chunks per document while other documents have hits left."""

@@ -106,6 +106,22 @@ def test_latest_prefers_the_newest_article_of_a_recurring_story(library: Any) ->
     assert passages[0].chunk.title == "Kestrel Airlines Strike Ends With New Pay Deal"
 
 
+@pytest.mark.parametrize(
+    ("question", "as_of", "first"),
+    [
+        # Without the preference the walk-out article comes first whatever the date...
+        ("What do the Kestrel Airlines pilots want?", "2025-03-12", "Kestrel Airlines Strike Ends With New Pay Deal"),
+        # ...and here the strike's end does, although on 5 March it had not yet been reported.
+        ("Where do Kestrel Airlines flights stand?", "2025-03-05", "Kestrel Airlines Pilots Walk Out Over Pay"),
+    ],
+)
+def test_a_question_asking_for_no_span_still_prefers_the_fortnight_before_as_of(
+    library: Any, question: str, as_of: str, first: str
+) -> None:
+    passages = library.searcher.search(question, 6, SearchFilters(as_of=as_of)).passages
+    assert passages[0].chunk.title == first
+
+
 def test_this_week_asked_long_after_the_newest_article_is_declined_with_the_reason(library: Any) -> None:
     # The strike's articles are of 3 and 10 March 2025: two years on, neither is this week's news,
     # whichever of them retrieval ranks first.
