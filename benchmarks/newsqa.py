@@ -138,7 +138,7 @@ def report_variants(library: Any, items: list[Any], documents: dict[str, Any]) -
     searcher = library.searcher
     plain_widen = HybridSearcher._widen
 
-    def no_widening(self: Any, hits: list[Any]) -> list[Any]:
+    def no_widening(self: Any, index: Any, hits: list[Any]) -> list[Any]:
         from brief.types import Passage
 
         return [Passage(c, score, c.text, c.start, c.end) for c, score in hits]
@@ -311,9 +311,6 @@ def main() -> None:
         columns["plain RRF baseline"] = score_baseline(
             baseline, items, {i: {url_of[d] for d in g} for i, g in gold.items()}
         )
-    if args.variants:
-        report_variants(library, items, documents)
-
     answerable = sum(i.answerable for i in items)
     names = list(columns)
     lines = [
@@ -328,6 +325,8 @@ def main() -> None:
         args.md.write_text(text + "\n", encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps({"columns": columns, "records": records}, indent=1), encoding="utf-8")
+    if args.variants:  # after the table is written: a failure here loses none of it
+        report_variants(library, items, documents)
 
 
 if __name__ == "__main__":
