@@ -59,9 +59,12 @@ def test_newest_story_marks_articles_from_just_before_the_day_asked(embedder: ob
     assert rows[OLD_FINAL.split(". ")[0] + "."][NEWEST] == 0.0  # outside the window
     assert rows[passages[3].text][NEWEST] == 0.0  # undated: not known to be new
     assert rows[passages[4].text][NEWEST] == 0.0  # dated after the day asked: not news yet
-    # A question that does not ask for the newest news leaves the feature off everywhere.
+    # A question that asks for no span reads the fortnight before the day asked: 14 days.
     plain = _rows(pool, "Which team won the Coastal Cup final?")
-    assert all(row[NEWEST] == 0.0 for row in plain.values())
+    assert plain[NEW_FINAL.split(". ")[0] + "."][NEWEST] == pytest.approx(14 / 15)
+    assert plain[passages[2].text][NEWEST] == pytest.approx(11 / 15)
+    assert plain[OLD_FINAL.split(". ")[0] + "."][NEWEST] == pytest.approx(2 / 15)  # 13 days: just inside
+    assert plain[passages[3].text][NEWEST] == plain[passages[4].text][NEWEST] == 0.0
     # Without a date the question is asked today, long after all of them.
     today = _rows(SentencePool(passages, embedder), "Which team won the Coastal Cup final this week?")
     assert all(row[NEWEST] == 0.0 for row in today.values())
@@ -98,8 +101,12 @@ def _best(embedder: object, question: str, as_of: dt.date = ASKED) -> str:
 
 def test_a_this_week_question_is_best_answered_by_the_newer_report(embedder: object) -> None:
     assert _best(embedder, "Which team won the Coastal Cup final this week?").startswith("Ridgemont Rovers won")
-    # Asked without "this week", the first-ranked report's sentence is the best one, as before.
-    assert _best(embedder, "Which team won the Coastal Cup final?").startswith("Harbour City won")
+    # Asked without "this week", the fortnight before the day asked is preferred all the same:
+    # the old final is 13 days old, the new one a day.
+    assert _best(embedder, "Which team won the Coastal Cup final?").startswith("Ridgemont Rovers won")
+    # Once both are older than a fortnight, the first-ranked report's sentence is the best one.
+    month_after = dt.date(2023, 4, 11)
+    assert _best(embedder, "Which team won the Coastal Cup final?", month_after).startswith("Harbour City won")
     # Asked the day after the old final, the new report is not written yet: the old one answers.
     day_after = dt.date(2023, 2, 27)
     assert _best(embedder, "Which team won the Coastal Cup final this week?", day_after).startswith("Harbour City")

@@ -25,6 +25,7 @@ from brief.language import (
     CAPITALISED,
     CAUSE_CUE,
     DATE_CUE,
+    FORTNIGHT,
     NUMBER_CUE,
     PHRASE_GLUE,
     QUESTION_WORDS,
@@ -70,7 +71,7 @@ FEATURES = (
     "anchors_missing",  # share of the question's names and figures absent from the passage
     "restates",  # share of the sentence's words already in the question: restating is no answer
     "rank_prior",  # the passage's retrieval rank, 1 for the first, shrinking after
-    "newest_story",  # a "this week" / "latest" question: the passage is among the newest ones
+    "newest_story",  # how new the passage is within the question's window ("this week"; else a fortnight)
     "lead",  # the sentence opens its article, where news stories put what happened
     "names_place",  # a which-country/state question: the sentence names one the question does not
     # A which-X / who question: how much less like an X the sentence's best new name is than
@@ -207,7 +208,7 @@ class SentencePool:
         asked = lower_words(query)
         wants = question_wants(query)
         anchors = question_anchors(query)
-        window = recency_window(query)
+        window = recency_window(query) or FORTNIGHT  # news of the fortnight before, unless asked otherwise
         places = asked_place(query)
         named = {m.group(0).lower() for m in places.finditer(query)} if places else set()
         kind = asked_kind(query)
