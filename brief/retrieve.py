@@ -34,8 +34,9 @@ class SearchFilters:
     since: str = ""
     until: str = ""
     doc_ids: tuple[str, ...] = ()
-    # The date the question is asked on (default: today): "this week", "latest" and the like
-    # prefer the newest articles on or before it. It filters nothing: on the real-news
+    # The date the question is asked on (default: today): the articles of the days before it
+    # are preferred ("this week": 8 days; a question that names no span: 14). It filters
+    # nothing: on the real-news
     # development set, leaving out articles dated after it lost more answers (reports dated a
     # day or two after a quiz's date) than it saved.
     as_of: str = ""
@@ -129,8 +130,8 @@ def shared_ranks(ranked: list[tuple[str, float]]) -> list[int]:
 
 
 class HybridSearcher:
-    """Dense and BM25 candidates, fused with reciprocal rank fusion, capped per document; a
-    question about the newest news prefers articles from just before its date."""
+    """Dense and BM25 candidates, fused with reciprocal rank fusion, capped per document; every
+    question prefers the articles from just before its date, over the span it asks for."""
 
     # Added to the fused score of a chunk dated inside the recency window: about what the
     # first rank of one retriever is worth (1 / (rrf_k + 1)).
