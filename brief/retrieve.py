@@ -36,9 +36,8 @@ class SearchFilters:
     doc_ids: tuple[str, ...] = ()
     # The date the question is asked on (default: today): the articles of the days before it
     # are preferred ("this week": 8 days; a question that names no span: 14). It filters
-    # nothing: on the real-news
-    # development set, leaving out articles dated after it lost more answers (reports dated a
-    # day or two after a quiz's date) than it saved.
+    # nothing: on the real-news development set, leaving out articles dated after it lost more
+    # answers (reports dated a day or two after a quiz's date) than it saved.
     as_of: str = ""
 
     def is_empty(self) -> bool:
