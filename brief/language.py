@@ -329,12 +329,6 @@ RECENCY_WINDOWS: tuple[tuple[re.Pattern[str], int], ...] = (
 )
 
 
-# Days back from its date that a question whose words ask for no span still prefers news from
-# (retrieval, and the answer model's newest_story): news is mostly asked about while it is new.
-# Fitted on the real-news development set; the README's "The fortnight's news" has the figures.
-FORTNIGHT = 14
-
-
 def recency_window(query: str) -> int:
     """Days back from the question's date that "this week", "latest" and the like reach; 0 when
     the question does not ask for the newest news."""

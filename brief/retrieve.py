@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 from brief.errors import BriefError
 from brief.ingest.metadata import parse_any_date
-from brief.language import FORTNIGHT, PRONOUN_OPENING, recency_window
+from brief.language import PRONOUN_OPENING
 from brief.lexical import LexicalFilter
+from brief.recency import FORTNIGHT, age_in_days, freshness, news_window
 from brief.search_index import SearchIndex
 from brief.store import Store
 from brief.text import split_question
@@ -198,15 +199,13 @@ class HybridSearcher:
     def _prefer_recent(self, fused: dict[str, float], chunks: dict[str, Chunk], query: str, as_of: date) -> None:
         """Raise the fused score of chunks published shortly before the question's date, the
         newer the more: over the window its words ask for ("this week"), else the fortnight."""
-        window = recency_window(query) or self.background_window
+        window = news_window(query, self.background_window)
         if not window or not self.recency_boost:
             return
         for chunk_id in fused:
             chunk = chunks.get(chunk_id)
-            published = day_of(date_to_int(chunk.date)) if chunk else None
-            age = (as_of - published).days if published else -1
-            if 0 <= age <= window:
-                fused[chunk_id] += self.recency_boost * (1.0 - age / (window + 1))
+            if chunk is not None:
+                fused[chunk_id] += self.recency_boost * freshness(age_in_days(chunk.date, as_of), window)
 
     def _diversify(self, ranked: list[Chunk], k: int) -> list[Chunk]:
         """At most `per_doc_cap` chunks per document while other documents have hits left."""

@@ -25,7 +25,6 @@ from brief.language import (
     CAPITALISED,
     CAUSE_CUE,
     DATE_CUE,
-    FORTNIGHT,
     NUMBER_CUE,
     PHRASE_GLUE,
     QUESTION_WORDS,
@@ -42,10 +41,10 @@ from brief.language import (
     demonym_roots,
     lower_words,
     new_names,
-    recency_window,
 )
+from brief.recency import age_in_days, freshness, news_window
 from brief.text import content_words, sentence_spans, split_sentences
-from brief.types import Passage, date_to_int, day_of
+from brief.types import Passage
 
 __all__ = [
     "DATE_CUE",
@@ -153,7 +152,8 @@ class SentencePool:
         self.embedder = embedder
         self.candidates = _candidates(passages)
         self.passage_words = [_passage_words(p) for p in passages]
-        self.ages = _ages(passages, as_of or dt.date.today())
+        day = as_of or dt.date.today()
+        self.ages = [age_in_days(p.chunk.date, day) for p in passages]  # None: undated, or not news yet
         texts = [c.context for c in self.candidates]
         self.vectors = _VECTORS.encode(embedder, texts) if texts else np.zeros((0, 1), np.float32)
         # A sentence that refers back is also embedded alone: its lead-in may be about
@@ -208,7 +208,7 @@ class SentencePool:
         asked = lower_words(query)
         wants = question_wants(query)
         anchors = question_anchors(query)
-        window = recency_window(query) or FORTNIGHT  # news of the fortnight before, unless asked otherwise
+        window = news_window(query)  # the span asked for, else the fortnight before
         places = asked_place(query)
         named = {m.group(0).lower() for m in places.finditer(query)} if places else set()
         kind = asked_kind(query)
@@ -231,9 +231,7 @@ class SentencePool:
                 row[7] = len(missing_anchors(anchors, self.passage_words[c.passage])) / len(anchors)
             row[8] = len(c.words & query_words) / len(c.words) if c.words else 0.0
             row[9] = 1.0 / (1 + c.passage)
-            age = self.ages[c.passage]
-            if window and age is not None and age <= window:
-                row[10] = 1.0 - age / (window + 1)
+            row[10] = freshness(self.ages[c.passage], window)
             row[11] = float(self.passages[c.passage].start == 0 and c.start < LEAD_CHARS)
             if places:
                 row[12] = float(any(m.group(0).lower() not in named for m in places.finditer(c.text)))
@@ -332,14 +330,6 @@ def _candidates(passages: list[Passage]) -> list[Candidate]:
             asks = text.rstrip(" \"'”’)]").endswith("?")
             candidates.append(Candidate(i, start, end, text, words, context, asks, lead_words))
     return candidates
-
-
-def _ages(passages: list[Passage], as_of: dt.date) -> list[int | None]:
-    """How many days before `as_of` each passage's article is dated; None when it is undated or
-    dated after `as_of` (retrieval does not filter on the date: a later article is not news
-    yet on the day asked)."""
-    days = [day_of(date_to_int(p.chunk.date or "")) for p in passages]
-    return [(as_of - d).days if d is not None and d <= as_of else None for d in days]
 
 
 def _passage_words(passage: Passage) -> set[str]:
