@@ -15,7 +15,7 @@ import yaml
 
 from brief.ingest.metadata import parse_any_date
 from brief.language import LEADING_ARTICLE, number_values, strip_amounts
-from brief.text import content_words
+from brief.text import content_words, plain_marks
 from brief.types import Answer, DocumentRecord
 from brief.web.urls import is_web_url, normalize_url
 
@@ -220,7 +220,9 @@ def fact_found(phrasing: str, text: str) -> bool:
     """The phrasing is in the text, or says the same amount in another form ("$12.6 million" in
     "$12,600,000"), with its other words present too ("7 percent" needs "percent"). A leading
     article is not part of a name ("The Windsor Framework" is said by "the so-called Windsor
-    framework"), unless one word would be left ("The Road" is not found by any "road")."""
+    framework"), unless one word would be left ("The Road" is not found by any "road"). Curly
+    and plain quotes and dashes are the same marks ("McDonald’s" is found in "McDonald's")."""
+    phrasing, text = plain_marks(phrasing), plain_marks(text)
     lowered = text.lower()
     if phrasing.lower() in lowered:
         return True

@@ -99,6 +99,15 @@ def stem(word: str) -> str:
     return word
 
 
+# Curly quotes and dashes as their plain forms: "McDonald’s" and "McDonald's" are one word.
+_PLAIN_MARKS = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+def plain_marks(text: str) -> str:
+    """The text with typographic quotes and dashes replaced by plain ones (same length)."""
+    return text.translate(_PLAIN_MARKS)
+
+
 def normalize_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 

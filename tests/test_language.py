@@ -76,6 +76,15 @@ def test_a_fact_matches_a_name_without_its_leading_article() -> None:
     assert not fact_found("The Windsor Framework", "Windsor Castle hosted the talks.")
 
 
+def test_a_fact_matches_whatever_the_quotes_and_dashes() -> None:
+    # A quiz writes "McDonald’s", the article "McDonald's": the same name.
+    assert fact_found("McDonald’s", "McDonald's announced Thursday that it will use fresh beef.")
+    assert fact_found("Guns N' Roses", "Guns N’ Roses played two encores.")
+    assert fact_found("Jean-Luc Godard", "the director Jean–Luc Godard")
+    assert fact_found("“Barbie”", 'The film "Barbie" opened on Friday.')
+    assert not fact_found("McDonald’s", "McDonald said the talks would resume.")
+
+
 @pytest.mark.parametrize(
     ("text", "iso"),
     [
