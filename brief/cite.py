@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from brief.generate.base import BriefDraft, Draft, DraftSentence
+from brief.generate.base import BriefDraft, Draft, DraftSentence, neutralize_markers
 from brief.language import metadata_statements
 from brief.text import content_words, sentence_spans
 from brief.types import Citation, Passage, Sentence
@@ -33,8 +33,10 @@ MEANING_ALONE = 0.8
 MIN_CLAIM_WORDS = 3
 WINDOW = 3  # consecutive passage sentences that may jointly support one sentence
 WIDEN_GAIN = 0.15  # recall a wider window must add to be preferred
-# The quote span of a statement about the article itself (its author, date, outlet).
+# The quote span of a statement about the article itself (its author, date, outlet): the
+# citation quotes the article's metadata line. And of the article's headline, quoted as it is.
 METADATA_SPAN = (-1, -1)
+HEADLINE_SPAN = (-2, -2)
 
 
 @dataclass
@@ -77,6 +79,8 @@ class SupportJudge:
         chunk = passage.chunk
         if sentence in metadata_statements(chunk.title, chunk.author, chunk.source, chunk.date).values():
             return Support(True, 1.0, METADATA_SPAN)
+        if chunk.title.strip() and " ".join(sentence.split()) == neutralize_markers(" ".join(chunk.title.split())):
+            return Support(True, 1.0, HEADLINE_SPAN)  # the article's headline, quoted
         view = self.view(index, passage)
         words = set(content_words(sentence))
         if not words or not view.spans:
@@ -239,13 +243,18 @@ def _best_support(sentence: str, passages: list[Passage], judge: SupportJudge) -
 
 def _citation(n: int, passage: Passage, spans: list[tuple[int, int]]) -> Citation:
     """The citation with the exact sentences of the passage that support its claims."""
+    pieces = []
+    if HEADLINE_SPAN in spans:
+        pieces.append(" ".join(passage.chunk.title.split()))
+    if METADATA_SPAN in spans:
+        pieces.append(_metadata_line(passage))
     merged: list[list[int]] = []
-    for start, end in sorted(set(spans)):
+    for start, end in sorted({span for span in spans if span[0] >= 0}):
         if merged and start <= merged[-1][1] + 1:
             merged[-1][1] = max(merged[-1][1], end)  # overlapping or touching: one span
         else:
             merged.append([start, end])
-    quote = " … ".join(_metadata_line(passage) if s < 0 else passage.text[s:e] for s, e in merged)
+    quote = " … ".join(pieces + [passage.text[s:e] for s, e in merged])
     return Citation(
         n=n,
         doc_id=passage.chunk.doc_id,

@@ -47,13 +47,17 @@ def passages_by_chunk(library: Any, question: str, k: int | None = None, filters
 
 
 def assert_quotes_verbatim(citations: list[Citation] | list[dict], passages: dict[str, Any]) -> None:
-    """Every quote (or each piece of a joined quote) is text of the passage it cites."""
+    """Every quote (or each piece of a joined quote) is text of the passage it cites, or the
+    headline of its article (an answer may quote it), which then comes first."""
     for c in citations:
         c = c if isinstance(c, dict) else c.to_dict()
         assert c["chunk_id"] in passages, f"citation [{c['n']}] points at a passage that was not retrieved"
         text = passages[c["chunk_id"]].text
         assert c["quote"].strip()
-        for piece in c["quote"].split(QUOTE_GAP):
+        pieces = c["quote"].split(QUOTE_GAP)
+        if pieces[0] == " ".join(passages[c["chunk_id"]].chunk.title.split()):
+            pieces = pieces[1:]
+        for piece in pieces:
             assert piece in text, f"quote of [{c['n']}] is not verbatim passage text: {piece!r}"
 
 

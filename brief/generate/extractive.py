@@ -69,7 +69,7 @@ class ExtractiveGenerator:
         self.options = options or ExtractiveOptions()
 
     def generate(self, question: str, passages: list[Passage], history: History, as_of: dt.date | None = None) -> Draft:
-        pool = SentencePool(passages, self.embedder, as_of)
+        pool = answer_pool(passages, self.embedder, as_of)
         focus = self.standalone_question(question, history)
         if not len(pool):
             return _declined()
@@ -139,6 +139,12 @@ class ExtractiveGenerator:
         return f"{question} {' '.join(extra[:8])}".strip()
 
 
+def answer_pool(passages: list[Passage], embedder: object, as_of: dt.date | None = None) -> SentencePool:
+    """The sentences an answer is chosen from: the passages' and their articles' headlines.
+    benchmarks/fit_answer.py fits the answer model on this same pool."""
+    return SentencePool(passages, embedder, as_of, headlines=True)
+
+
 def _plain_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[A-Za-z][\w'-]+", text) if w.lower() not in _COMMON and len(w) > 2]
 
@@ -147,9 +153,14 @@ _COMMON = QUESTION_WORDS | STOPWORDS
 
 
 def _following(pool: SentencePool, index: int) -> int | None:
-    """The candidate that follows `index` in the same passage, if there is one."""
+    """The candidate that follows `index` in the same passage, if there is one (a headline is
+    in no passage's run of sentences)."""
     after = index + 1
-    if after < len(pool) and pool.candidates[after].passage == pool.candidates[index].passage:
+    if (
+        after < len(pool)
+        and not pool.candidates[index].headline
+        and pool.candidates[after].passage == pool.candidates[index].passage
+    ):
         return after
     return None
 
@@ -157,7 +168,11 @@ def _following(pool: SentencePool, index: int) -> int | None:
 def _preceding(pool: SentencePool, index: int) -> int | None:
     """The candidate right before `index` in the same passage (nothing skipped between), if any."""
     before = index - 1
-    if before < 0 or pool.candidates[before].passage != pool.candidates[index].passage:
+    if (
+        before < 0
+        or pool.candidates[before].headline
+        or pool.candidates[before].passage != pool.candidates[index].passage
+    ):
         return None
     text = pool.passages[pool.candidates[index].passage].text
     if text[pool.candidates[before].end : pool.candidates[index].start].strip():

@@ -137,20 +137,34 @@ class Candidate:
     # Words of the sentence before, when this one refers back to it ("Their assets are frozen"
     # is about the companies the one before named): they count as the sentence's own words.
     lead_words: frozenset[str] = frozenset()
+    # The article's headline, not a sentence of the passage (its offsets are 0): news puts
+    # the story's who and what there ("Vegas Golden Knights capture first Stanley Cup title")
+    # where the passage may say only "the Golden Knights".
+    headline: bool = False
+    # Where its names are read from: a headline in Title Case capitalises every word, so none
+    # of them can be told for a name ("Arlow Opens Its New Central Library").
+    name_text: str | None = None
 
     @property
     def refers_back(self) -> bool:
         return bool(self.lead_words)
 
+    @property
+    def names_from(self) -> str:
+        return self.text if self.name_text is None else self.name_text
+
 
 class SentencePool:
     """Sentences of the passages (deduplicated), embedded once, scored against any query."""
 
-    def __init__(self, passages: list[Passage], embedder: object, as_of: dt.date | None = None) -> None:
-        """`as_of`: the day the question is asked on (default today), what "this week" counts from."""
+    def __init__(
+        self, passages: list[Passage], embedder: object, as_of: dt.date | None = None, headlines: bool = False
+    ) -> None:
+        """`as_of`: the day the question is asked on (default today), what "this week" counts from.
+        `headlines`: each article's headline is a candidate too, before its first passage."""
         self.passages = passages
         self.embedder = embedder
-        self.candidates = _candidates(passages)
+        self.candidates = _candidates(passages, headlines)
         self.passage_words = [_passage_words(p) for p in passages]
         day = as_of or dt.date.today()
         self.ages = [age_in_days(p.chunk.date, day) for p in passages]  # None: undated, or not news yet
@@ -219,7 +233,7 @@ class SentencePool:
             row[0] = float(similarities[i])
             row[1] = sum(idf[w] for w in (c.words | c.lead_words) & query_words) / total
             if "name" in wants:
-                row[2] = min(1.0, new_matches(CAPITALISED, c.text, asked) / 8)
+                row[2] = min(1.0, new_matches(CAPITALISED, c.names_from, asked) / 8)
             if "number" in wants:
                 row[3] = min(1.0, new_figures(c.text, asked, "count" in wants) / 3)
             if "date" in wants:
@@ -243,7 +257,7 @@ class SentencePool:
         """Per sentence, the best cosine between the kind asked for ("automaker") and a name
         the sentence brings ("Ford"), 0 without one, less the best of all sentences. The
         embedder knows that Ford is a carmaker and Nepal a country, which no word list covers."""
-        names = [new_names(c.text, asked) for c in self.candidates]
+        names = [new_names(c.names_from, asked) for c in self.candidates]
         unique = sorted({name for found in names for name in found})
         if not unique:
             return np.zeros(len(names), dtype=np.float32)
@@ -304,15 +318,21 @@ class SentencePool:
         def key(i: int) -> tuple[int, int]:
             c = self.candidates[i]
             passage = self.passages[c.passage]
-            return first_rank[passage.chunk.doc_id], passage.start + c.start
+            return first_rank[passage.chunk.doc_id], -1 if c.headline else passage.start + c.start
 
         return sorted(indexes, key=key)
 
 
-def _candidates(passages: list[Passage]) -> list[Candidate]:
+def _candidates(passages: list[Passage], headlines: bool = False) -> list[Candidate]:
     seen: set[str] = set()
     candidates = []
+    articles: set[str] = set()
     for i, passage in enumerate(passages):
+        if headlines and passage.chunk.doc_id not in articles:
+            articles.add(passage.chunk.doc_id)
+            headline = _headline(i, passage, seen)
+            if headline is not None:
+                candidates.append(headline)
         previous, previous_words = "", set()
         for start, end in sentence_spans(passage.text):
             text = passage.text[start:end]
@@ -330,6 +350,28 @@ def _candidates(passages: list[Passage]) -> list[Candidate]:
             asks = text.rstrip(" \"'”’)]").endswith("?")
             candidates.append(Candidate(i, start, end, text, words, context, asks, lead_words))
     return candidates
+
+
+def _headline(index: int, passage: Passage, seen: set[str]) -> Candidate | None:
+    """The headline of passage `index`'s article as a candidate, unless it says too little or was
+    seen (a body sentence that repeats it is then left out as seen)."""
+    text = " ".join(passage.chunk.title.split())
+    key = text.lower()
+    words = set(content_words(text))
+    if key in seen or len(words) < 3:
+        return None
+    seen.add(key)
+    names = "" if _title_case(text) else None
+    return Candidate(index, 0, 0, text, words, text, text.endswith("?"), headline=True, name_text=names)
+
+
+def _title_case(text: str) -> bool:
+    """Most of the longer words capitalised, as in "Treasury Fines Calder Freight Over ..."."""
+    words = _LONG_WORD.findall(text)
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.8 * len(words)
+
+
+_LONG_WORD = re.compile(r"(?<![\w'’-])[^\W\d_][\w'’-]{3,}")
 
 
 def _passage_words(passage: Passage) -> set[str]:
