@@ -4,7 +4,8 @@
 
 DEV and HOME are as for benchmarks/newsqa.py (the same store is reused). For every question the
 script retrieves the k passages brief would answer from (as of the question's date) and
-computes the FEATURES of every candidate sentence (brief/generate/sentence_pool.py). A
+computes the FEATURES of every candidate sentence (brief/generate/sentence_pool.py), the
+articles' headlines included: the answerer's own pool (`answer_pool`). A
 sentence is a positive example when it holds a right answer (the same matching as
 `brief eval`'s fact recall); sentences of unanswerable questions are all negatives. A
 logistic regression (L2, plain gradient descent, standardised features) is fitted on them.
@@ -165,10 +166,10 @@ def main() -> None:
     os.environ["BRIEF_HOME"] = str(home)
 
     from brief.evaluate import _library_for, corpus_of, fact_found, load_questions
+    from brief.generate.extractive import answer_pool
     from brief.generate.sentence_pool import (
         BRIEF_WEIGHTS,
         FEATURES,
-        SentencePool,
         answer_eligible,
         answer_model,
         question_figures,
@@ -184,7 +185,7 @@ def main() -> None:
     items = load_questions(questions_file)
     # The feature count and a version are in the name: a cache of an older FEATURES tuple, or of
     # features whose meaning has changed since (bump the version then), is not read.
-    cache = args.features or (home / f"answer-features-k{args.k}-f{len(FEATURES)}-v4.npz")
+    cache = args.features or (home / f"answer-features-k{args.k}-f{len(FEATURES)}-v5.npz")
     if cache.exists() and not args.refresh:
         saved = np.load(cache)
         x, y, q, ok, veto = saved["x"], saved["y"], saved["q"], saved["ok"], saved["veto"]
@@ -194,7 +195,7 @@ def main() -> None:
         for number, item in enumerate(items):
             passages = library.searcher.search(item.question, args.k, SearchFilters(as_of=item.as_of)).passages
             asked = asked_on(item.as_of)
-            pool = SentencePool(passages, library.judge_embedder, asked)
+            pool = answer_pool(passages, library.judge_embedder, asked)
             if not len(pool):
                 continue
             rows.append(pool.features(item.question))
