@@ -140,7 +140,7 @@ class ExtractiveGenerator:
 
 
 def answer_pool(passages: list[Passage], embedder: object, as_of: dt.date | None = None) -> SentencePool:
-    """The sentences an answer is chosen from: the passages' and their articles' headlines.
+    """What an answer is chosen from: the passages' sentences and their articles' headlines.
     benchmarks/fit_answer.py fits the answer model on this same pool."""
     return SentencePool(passages, embedder, as_of, headlines=True)
 

@@ -246,6 +246,7 @@ class SentencePool:
             row[8] = len(c.words & query_words) / len(c.words) if c.words else 0.0
             row[9] = 1.0 / (1 + c.passage)
             row[10] = freshness(self.ages[c.passage], window)
+            # A headline (offset 0) counts as the lead when its passage opens the article.
             row[11] = float(self.passages[c.passage].start == 0 and c.start < LEAD_CHARS)
             if places:
                 row[12] = float(any(m.group(0).lower() not in named for m in places.finditer(c.text)))
