@@ -79,7 +79,7 @@ class SupportJudge:
         chunk = passage.chunk
         if sentence in metadata_statements(chunk.title, chunk.author, chunk.source, chunk.date).values():
             return Support(True, 1.0, METADATA_SPAN)
-        if chunk.title.strip() and " ".join(sentence.split()) == neutralize_markers(" ".join(chunk.title.split())):
+        if chunk.headline and " ".join(sentence.split()) == neutralize_markers(chunk.headline):
             return Support(True, 1.0, HEADLINE_SPAN)  # the article's headline, quoted
         view = self.view(index, passage)
         words = set(content_words(sentence))
@@ -245,7 +245,7 @@ def _citation(n: int, passage: Passage, spans: list[tuple[int, int]]) -> Citatio
     """The citation with the exact sentences of the passage that support its claims."""
     pieces = []
     if HEADLINE_SPAN in spans:
-        pieces.append(" ".join(passage.chunk.title.split()))
+        pieces.append(passage.chunk.headline)
     if METADATA_SPAN in spans:
         pieces.append(_metadata_line(passage))
     merged: list[list[int]] = []

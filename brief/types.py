@@ -70,6 +70,11 @@ class Chunk:
     author: str = ""
     url: str = ""
 
+    @property
+    def headline(self) -> str:
+        """The article's title on one line, as an answer quotes it and its citation shows it."""
+        return " ".join(self.title.split())
+
     def metadata(self) -> dict[str, Any]:
         """Flat metadata as stored in Chroma (scalars only)."""
         meta = asdict(self)

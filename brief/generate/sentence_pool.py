@@ -356,7 +356,7 @@ def _candidates(passages: list[Passage], headlines: bool = False) -> list[Candid
 def _headline(index: int, passage: Passage, seen: set[str]) -> Candidate | None:
     """The headline of passage `index`'s article as a candidate, unless it says too little or was
     seen (a body sentence that repeats it is then left out as seen)."""
-    text = " ".join(passage.chunk.title.split())
+    text = passage.chunk.headline
     key = text.lower()
     words = set(content_words(text))
     if key in seen or len(words) < 3:
