@@ -258,6 +258,73 @@ MODEL_DECLINE = re.compile(
 )
 
 
+# ----- what an abbreviation stands for -----------------------------------------------------------
+
+# "What does UAP stand for?", "NDC is short for what?", "the acronym PICSS".
+ASKS_EXPANSION = re.compile(r"\bstands?\s+for\b|\bstood\s+for\b|\bshort\s+for\b|\bacronym\b|\babbreviat", re.I)
+# An abbreviation as news writes it: two to eight capitals or digits, the first a capital, an
+# optional plural ("UAPs") or possessive.
+ACRONYM = re.compile(r"(?<![\w-])([A-Z][A-Z0-9&]{1,7})(?:s|['’]s)?(?![\w-])")
+# Small words an abbreviation usually leaves out ("Federal Bureau of Investigation": FBI).
+EXPANSION_GLUE = frozenset("of and for the on in to at de du la &".split())
+_EXPANSION_WORD = re.compile(r"[^\W_][\w'’]*(?:-[\w'’]+)*|&")
+
+
+def asked_acronym(question: str) -> str | None:
+    """The abbreviation whose spelled-out form the question asks for ("UAP" in "... studying
+    UAPs, which stands for what?"), or None when it asks for none: the one nearest before the
+    cue, else the first after it."""
+    cue = ASKS_EXPANSION.search(question)
+    if not cue:
+        return None
+    found = [(m.start(), m.group(1)) for m in ACRONYM.finditer(question)]
+    before = [name for start, name in found if start < cue.start()]
+    if before:
+        return before[-1]
+    return found[0][1] if found else None
+
+
+def spells_out(acronym: str, text: str) -> bool:
+    """True if the text writes the abbreviation out beside it: a run of words whose initials give
+    its letters, ending just before it or starting just after ("unidentified anomalous
+    phenomena, or UAPs"; "NDC (National Development Complex)"). Small words may sit between
+    ("Bureau of Investigation"), and an abbreviation of four letters or more may leave out one
+    more word ("Multiple Independently Targetable Re-entry Vehicles (MIRV)")."""
+    words = _EXPANSION_WORD.findall(text)
+    named = [i for i, w in enumerate(words) if (m := ACRONYM.fullmatch(w)) and m.group(1) == acronym]
+    if not named:
+        return False
+    letters = [c.lower() for c in acronym if c.isalnum()]
+    for start in range(len(words)):
+        end = _spelled_from(words, start, letters)
+        if end is not None and any(0 < i - end <= NEAR or 0 < start - i <= NEAR for i in named):
+            return True
+    return False
+
+
+NEAR = 3  # words between an abbreviation and its spelled-out form ("NDC, or the National ...")
+
+
+def _spelled_from(words: list[str], start: int, letters: list[str]) -> int | None:
+    """The index of the last word of a run from `start` whose initials spell `letters`, or None."""
+    spare = 1 if len(letters) >= 4 else 0  # words it may leave out, small ones aside
+    matched = 0
+    for i in range(start, len(words)):
+        word = words[i]
+        lower = word.lower()
+        if lower[0] == letters[matched] and lower not in STOPWORDS and not ACRONYM.fullmatch(word):
+            matched += 1
+            if matched == len(letters):
+                return i
+        elif matched and lower in EXPANSION_GLUE:
+            continue
+        elif spare and matched:
+            spare -= 1
+        else:
+            return None
+    return None
+
+
 # ----- brief sections ---------------------------------------------------------------------------------
 
 # "What to watch": sentences about what may come.

@@ -32,9 +32,11 @@ from brief.language import (
     CAPITALISED,
     QUESTION_WORDS,
     STOPWORDS,
+    asked_acronym,
     lower_words,
     metadata_kind,
     metadata_statements,
+    spells_out,
 )
 from brief.text import content_words, split_question
 from brief.types import Passage
@@ -96,8 +98,13 @@ class ExtractiveGenerator:
             # A question in the text does not answer one; asked for a figure or a date, only a
             # sentence holding one answers.
             relevance = np.where(answer_eligible(pool, wants), pool.answer_probability(part), 0.0)
+            # Asked what an abbreviation stands for, a sentence that writes it out answers, however
+            # the model scores it; without one the model decides as for any question.
+            defines = _spelling_out(pool, part)
+            if defines.any():
+                relevance = np.where(defines, relevance, 0.0)
             best = int(np.argmax(relevance))
-            if relevance[best] < cut_off or best in chosen:
+            if (relevance[best] < cut_off and not defines[best]) or best in chosen:
                 continue
             preceding = _preceding(pool, best)
             if preceding is not None and preceding not in chosen and _names_it(pool, best, preceding, part, wants):
@@ -143,6 +150,13 @@ def answer_pool(passages: list[Passage], embedder: object, as_of: dt.date | None
     """What an answer is chosen from: the passages' sentences and their articles' headlines.
     benchmarks/fit_answer.py fits the answer model on this same pool."""
     return SentencePool(passages, embedder, as_of, headlines=True)
+
+
+def _spelling_out(pool: SentencePool, question: str) -> np.ndarray:
+    """Per sentence: does it write out the abbreviation the question asks about ("What does UAP
+    stand for?")? All False when the question asks for no abbreviation."""
+    acronym = asked_acronym(question)
+    return np.array([bool(acronym) and spells_out(acronym, c.text) for c in pool.candidates], dtype=bool)
 
 
 def _plain_words(text: str) -> list[str]:
