@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,6 +52,9 @@ class Article:
 
 
 BLOCK_SEPARATOR = "\n\n"
+# The site's name a web page's title ends with after a bar ("... | CNN Politics"): at most six
+# words, so a bar inside a headline's own words is left alone.
+SITE_NAME_SUFFIX = re.compile(r"\s+\|\s+[^|\s]+(?:\s+[^|\s]+){0,5}$")
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,9 @@ class Chunk:
 
     @property
     def headline(self) -> str:
-        """The article's title on one line, as an answer quotes it and its citation shows it."""
-        return " ".join(self.title.split())
+        """The article's title on one line, as an answer quotes it and its citation shows it:
+        without the site's name that web pages add after a bar ("... January 1 | CNN")."""
+        return SITE_NAME_SUFFIX.sub("", " ".join(self.title.split()))
 
     def metadata(self) -> dict[str, Any]:
         """Flat metadata as stored in Chroma (scalars only)."""

@@ -75,6 +75,22 @@ def test_the_answer_quotes_the_headline_that_holds_the_full_name(embedder: objec
     assert all(piece in FINAL.text for piece in pieces[1:]) and len(pieces) >= 2
 
 
+def test_the_quoted_headline_leaves_out_the_sites_name(embedder: object) -> None:
+    # A web page's title often ends with its site's name after a bar; that is no part of the
+    # headline an answer quotes, nor of the quote its citation shows.
+    paged = dataclasses.replace(FINAL, chunk=dataclasses.replace(FINAL.chunk, title=f"{TITLE} | Rink Report Sports"))
+    assert paged.chunk.headline == TITLE
+    question = "Which NHL team captured its first-ever Stanley Cup title this week?"
+    draft = ExtractiveGenerator(embedder).generate(question, [paged, PREVIEW], [], ASKED)
+    assert draft.sentences[0].text == TITLE
+    verification = verify_draft(draft, [paged, PREVIEW], SupportJudge(embedder))
+    assert verification.sentences[0].supported
+    assert verification.citations[0].quote.split(" … ")[0] == TITLE
+    # A bar inside a long headline's own words stays.
+    long_title = "Rates | what the central bank's third rise in a row means for mortgages and savings this spring"
+    assert dataclasses.replace(FINAL.chunk, title=long_title).headline == long_title
+
+
 def test_a_headline_is_not_the_lead_in_of_its_passage(embedder: object) -> None:
     # "Their captain lifted the trophy" refers back; its lead-in is the sentence before it in the
     # passage, never the headline, even for the passage's first sentence.
