@@ -103,6 +103,10 @@ DATE_CUE = re.compile(
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|yesterday|last (?:week|month|year))\b",
     re.I,
 )
+# A year ("in 2007", "the 2007-08 strike"): what a "what year" question asks for, where a weekday
+# or a month would not answer it.
+YEAR_CUE = re.compile(r"(?<![\w.,$-])(?:1[5-9]|20)\d\d(?!\d|[.,]\d|%)")
+WANTS_YEAR = re.compile(r"\b(?:what|which) year\b")
 # A figure, not a digit inside a name such as "B-52" or "Model-3".
 NUMBER_CUE = re.compile(r"(?<![\w-])\d[\d,.]*(?![\w-])|\bpercent\b|%")
 # A figure in words, as news style writes small counts ("for eight years", "won one Super Bowl").

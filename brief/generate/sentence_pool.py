@@ -35,6 +35,8 @@ from brief.language import (
     WANTS_DATE,
     WANTS_NAME,
     WANTS_NUMBER,
+    WANTS_YEAR,
+    YEAR_CUE,
     asked_kind,
     asked_place,
     canonical_text,
@@ -237,7 +239,7 @@ class SentencePool:
             if "number" in wants:
                 row[3] = min(1.0, new_figures(c.text, asked, "count" in wants) / 3)
             if "date" in wants:
-                row[4] = float(new_matches(DATE_CUE, c.text, asked) > 0)
+                row[4] = float(new_matches(YEAR_CUE if "year" in wants else DATE_CUE, c.text, asked) > 0)
             if "cause" in wants:
                 row[5] = float(bool(CAUSE_CUE.search(c.text)))
             row[6] = float(c.text.rstrip().endswith(":"))
@@ -397,6 +399,8 @@ def question_wants(question: str) -> set[str]:
     wants = set()
     if WANTS_DATE.search(q):
         wants.add("date")
+    if WANTS_YEAR.search(q):
+        wants.add("year")  # a date that must be a year
     if WANTS_NUMBER.search(q):
         wants.add("number")
     if WANTS_COUNT.search(q):
@@ -435,7 +439,7 @@ def has_wanted(text: str, wants: set[str]) -> bool:
     """The text holds a figure (for a count, also in words: "for eight years") or a date, as wanted."""
     if "number" in wants and (NUMBER_CUE.search(text) or ("count" in wants and SPELLED_NUMBER.search(text))):
         return True
-    return "date" in wants and bool(DATE_CUE.search(text))
+    return "date" in wants and bool((YEAR_CUE if "year" in wants else DATE_CUE).search(text))
 
 
 def question_anchors(question: str) -> set[str]:
