@@ -278,24 +278,23 @@ def main() -> None:
         f"of the thresholds with unanswerable answered <= {args.max_answered}, the one with the fewest answerable "
         "declined (the highest of equals)"
     )
+    today = datetime.date.today().isoformat()
+    note = f"; {args.note}" if args.note else ""
     if args.keep_weights:  # the weights keep where they came from; only the cut-off is new
-        provenance = (
-            f"{shipped.provenance}. Cut-off refitted by benchmarks/fit_answer.py --keep-weights on "
-            f"{datetime.date.today().isoformat()} from {source}: {rule}"
-        )
+        steps = [
+            *shipped.provenance,
+            f"Cut-off refitted by benchmarks/fit_answer.py --keep-weights on {today} from {source}: {rule}{note}",
+        ]
     elif fixed is not None:  # the fixed weights keep where they came from
-        provenance = (
-            f"{shipped_model.provenance}. Then benchmarks/fit_answer.py --fit-only {args.fit_only} on "
-            f"{datetime.date.today().isoformat()} fitted those weights and the bias, the others kept, from {source}; "
-            f"cut-off: {rule}" + cv_note
-        )
+        steps = [
+            *shipped_model.provenance,
+            f"benchmarks/fit_answer.py --fit-only {args.fit_only} on {today} fitted those weights and the bias, "
+            f"the others kept, from {source}; cut-off: {rule}{cv_note}{note}",
+        ]
     else:
-        provenance = (
-            f"fitted by benchmarks/fit_answer.py on {datetime.date.today().isoformat()} from {source}; cut-off: {rule}"
-            + cv_note
-        )
+        steps = [f"fitted by benchmarks/fit_answer.py on {today} from {source}; cut-off: {rule}{cv_note}{note}"]
     payload = {
-        "provenance": provenance + (f"; {args.note}" if args.note else ""),
+        "provenance": steps,
         "weights": {n: round(float(w), 4) for n, w in zip(FEATURES, weights, strict=True)},
         "bias": round(bias, 4),
         "min_relevance": chosen["threshold"],

@@ -1,13 +1,18 @@
-"""How benchmarks/fit_answer.py reads the decline cut-off off its curve (pure logic, no store)."""
+"""How benchmarks/fit_answer.py reads the decline cut-off off its curve, and the record of the fits
+shipped with the model (pure logic, no store)."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from brief.generate.sentence_pool import DATA_DIR, FITTED_ANSWER_FILE, answer_model, read_answer_model
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "fit_answer.py"
 
@@ -53,3 +58,23 @@ def test_curve_counts_declines_below_and_answers_at_or_above_each_threshold(fit_
     assert points[0.5] == _point(0.5, 0.5, 0.75)
     assert points[0.7] == _point(0.7, 0.5, 0.5)
     assert points[0.75] == _point(0.75, 1.0, 0.25)
+
+
+def test_the_shipped_models_provenance_is_one_dated_step_per_fit() -> None:
+    steps = answer_model().provenance
+    assert len(steps) >= 2 and all(isinstance(step, str) for step in steps)
+    # Each step says when it ran and on which data; the first fitted the weights, the last read
+    # the cut-off the answerer uses.
+    assert all(re.search(r"\bon 20\d\d-\d\d-\d\d\b", step) and "dev.yaml" in step for step in steps)
+    assert steps[0].startswith("fitted by benchmarks/fit_answer.py")
+    assert "--keep-weights" in steps[-1]
+
+
+def test_a_model_file_with_a_one_line_provenance_still_loads(tmp_path: Path) -> None:
+    shipped = json.loads((DATA_DIR / FITTED_ANSWER_FILE).read_text(encoding="utf-8"))
+    older = tmp_path / "fitted_answer.json"
+    older.write_text(json.dumps({**shipped, "provenance": "fitted on 2026-11-29 from dev.yaml"}), encoding="utf-8")
+    model = read_answer_model(older)
+    assert model.provenance == ("fitted on 2026-11-29 from dev.yaml",)
+    assert model.min_relevance == answer_model().min_relevance
+    assert list(model.weights) == list(answer_model().weights)

@@ -489,7 +489,7 @@ class AnswerModel:
     weights: np.ndarray
     bias: float
     min_relevance: float
-    provenance: str
+    provenance: tuple[str, ...]  # one entry per fitting step, oldest first
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         if not len(rows):
@@ -504,9 +504,16 @@ FITTED_ANSWER_FILE = "fitted_answer.json"
 @cache
 def answer_model() -> AnswerModel:
     """The fitted answer model shipped in brief/data (see its `provenance`)."""
-    data = json.loads((DATA_DIR / FITTED_ANSWER_FILE).read_text(encoding="utf-8"))
+    return read_answer_model(DATA_DIR / FITTED_ANSWER_FILE)
+
+
+def read_answer_model(path: Path) -> AnswerModel:
+    """An answer model as benchmarks/fit_answer.py writes it."""
+    data = json.loads(path.read_text(encoding="utf-8"))
     weights = np.array([data["weights"][name] for name in FEATURES], dtype=np.float32)
-    return AnswerModel(weights, float(data["bias"]), float(data["min_relevance"]), str(data.get("provenance", "")))
+    steps = data.get("provenance", [])
+    steps = [steps] if isinstance(steps, str) else steps  # a file written before the steps were a list
+    return AnswerModel(weights, float(data["bias"]), float(data["min_relevance"]), tuple(map(str, steps)))
 
 
 # A brief gathers around a topic, an answer must answer: a sentence is about the topic at this
