@@ -108,10 +108,6 @@ def plain_marks(text: str) -> str:
     return text.translate(_PLAIN_MARKS)
 
 
-def normalize_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 MAX_QUESTION_PARTS = 4
 
 
