@@ -22,7 +22,7 @@ from brief.text import content_words
 
 _META_FILE = "brief-lexical.json"
 _ARRAYS_FILE = "brief-lexical.npz"
-_FORMAT = 3  # 3: countries under one spelling, one-letter words kept (brief.language)
+_FORMAT = 4  # 3: countries under one spelling, one-letter words kept (brief.language); 4: -ie verbs
 K1, B = 1.5, 0.75
 
 

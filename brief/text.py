@@ -87,10 +87,15 @@ def content_words(text: str) -> list[str]:
 # articles (2^17: 96%, at the same speed), and hold ~5 MB where 2^17 held ~19 MB.
 @functools.lru_cache(maxsize=1 << 15)
 def stem(word: str) -> str:
-    """A tiny suffix stripper: enough to match 'sanctions'/'sanctioned'/'sanction'."""
+    """A tiny suffix stripper: enough to match 'sanctions'/'sanctioned'/'sanction', and the short
+    verbs in -ie ('died'/'dies'/'dying'/'die', 'tied', 'lies'), too short for the rule below."""
     word = word.replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
+    if len(word) == 4 and word.endswith(("ied", "ies")):
+        return word[0] + "ie"
+    if len(word) == 5 and word.endswith("ying"):
+        return word[0] + "ie"
     for suffix in ("ingly", "edly", "ing", "ed", "ies", "es", "s", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             if suffix == "ies":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brief.text import MAX_QUESTION_CHARS, MAX_QUESTION_PARTS, clean_question, split_question
+from brief.text import MAX_QUESTION_CHARS, MAX_QUESTION_PARTS, clean_question, content_words, split_question, stem
 
 
 def test_two_part_question_is_split_at_the_second_question_word() -> None:
@@ -27,3 +27,14 @@ def test_clean_question_replaces_surrogates_and_controls_and_bounds_length() -> 
     assert clean_question("Who is \udcffFiner?\x00\x07 ") == "Who is ?Finer?"
     assert len(clean_question("x" * (MAX_QUESTION_CHARS + 500))) == MAX_QUESTION_CHARS
     assert clean_question("  a\n\tb  ") == "a b"
+
+
+def test_short_ie_verbs_share_one_stem() -> None:
+    # "died" in a question, "dies" in a headline, "dying" in the text: one word for BM25 and for
+    # the answerer's overlap. Longer words keep the general rule ("studies" -> "study").
+    assert {stem(w) for w in ("died", "dies", "dying", "die")} == {"die"}
+    assert {stem(w) for w in ("tied", "ties", "tying", "tie")} == {"tie"}
+    assert {stem(w) for w in ("lied", "lies", "lying", "lie")} == {"lie"}
+    assert stem("studies") == stem("study") == "study"
+    assert stem("sanctioned") == stem("sanctions") == "sanction"
+    assert "die" in set(content_words("Harry Belafonte dies at 96")) & set(content_words("Who died this week?"))
