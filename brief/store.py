@@ -24,6 +24,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -45,6 +46,12 @@ from brief.memory import release_free_memory
 from brief.search_index import DamagedIndex, IndexFolder, SearchIndex
 from brief.settings import Settings
 from brief.types import Chunk, DocumentRecord, date_to_int
+
+_log = logging.getLogger("brief.store")
+# A fetch this large is a rebuild of the local index (an index format of another brief version, a
+# damaged index, a store new to this machine), not the few documents another process just wrote:
+# the CLI shows it as a note, since a large library takes a while.
+REBUILD_NOTE_DOCS = 100
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
@@ -745,10 +752,16 @@ class Store:
             index = folder.open(snapshot.searchable, snapshot.fingerprint)
         if not index.missing:
             return index
+        rebuilding = len(index.missing) >= REBUILD_NOTE_DOCS
+        started = time.perf_counter()
+        if rebuilding:
+            _log.info("copying %d documents from Chroma into this machine's search index (once)", len(index.missing))
         self._fetch_into_index(index.missing, snapshot)
         index = folder.open(snapshot.searchable, snapshot.fingerprint)
         if len(index.segments) > _MAX_SEGMENTS or index.dead_rows > len(index):
             index = folder.compact(snapshot.searchable, snapshot.fingerprint)
+        if rebuilding:
+            _log.info("search index ready in %.0f s", time.perf_counter() - started)
         return index
 
     def _fetch_into_index(self, doc_ids: Sequence[str], snapshot: RegistrySnapshot) -> None:

@@ -5,6 +5,7 @@ live rows from the registry's versions, damage detection, and the store keeping 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 import textwrap
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import ARTICLES, SEED, copy_small_set, make_library, run_cli
 
+from brief import store as store_module
 from brief.ingest.chunking import ChunkingOptions, chunk_article
 from brief.ingest.loaders import find_files, load_file
 from brief.ingestion import document_id
@@ -256,6 +258,33 @@ def test_damaged_files_are_detected_never_misread(docs, tmp_path: Path) -> None:
     # A manifest from another format, or half written, is no index at all: everything is missing.
     (folder.folder / "manifest.json").write_text('{"format": 99, "segments": []}')
     assert folder.open(versions).missing == sorted(names)
+
+
+def test_an_index_of_another_format_is_rebuilt_with_a_note(
+    settings_factory, embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An index written by another brief version (its manifest's format differs) is no index: the
+    # store copies every document in again from Chroma, and says so, since that takes a while
+    # for a large library (the note's threshold is lowered for this small one).
+    settings = settings_factory()
+    library = make_library(settings, embedder)
+    library.ingest([copy_small_set(tmp_path / "src")])
+    question = "How long did the Port Calloway strike last?"
+    before = [p.chunk.chunk_id for p in library.searcher.search(question, 4).passages]
+    documents = len(library.store.search_index().segments[0].doc_ids)
+    manifest = library.store.index_folder.folder / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format": 1}))
+    monkeypatch.setattr(store_module, "REBUILD_NOTE_DOCS", 1)
+    caplog.set_level(logging.INFO, logger="brief")
+    fresh = make_library(settings, embedder)
+    assert [p.chunk.chunk_id for p in fresh.searcher.search(question, 4).passages] == before
+    notes = [r.getMessage() for r in caplog.records if r.name == "brief.store"]
+    assert notes[0] == f"copying {documents} documents from Chroma into this machine's search index (once)"
+    assert notes[1].startswith("search index ready in ")
+    # Once rebuilt, nothing more to copy and nothing more to say.
+    caplog.clear()
+    make_library(settings, embedder).searcher.search(question, 4)
+    assert not [r for r in caplog.records if r.name == "brief.store"]
 
 
 def test_store_rebuilds_a_damaged_index_from_chroma(settings_factory, embedder, tmp_path: Path) -> None:
