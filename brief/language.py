@@ -32,6 +32,46 @@ ABBREVIATIONS = frozenset(
 
 QUESTION_WORDS = frozenset("what which who whom when where why how did does do is are was were".split())
 
+# ----- one word, two spellings -------------------------------------------------------------------
+
+# British spellings read as American ones (a UK report's "defence", "criticised", "centre" and
+# "programme" match a question's "defense", "criticized", "center", "program"). Words that differ
+# whole, then endings; an ending needs a few letters before it, so "four", "rise" and "rogue"
+# stay as they are. Both sides of a match are read the same way, so a word that is not British
+# ("promise" -> "promize") is changed alike everywhere and still matches itself.
+BRITISH_WORDS = {
+    "defence": "defense",
+    "offence": "offense",
+    "licence": "license",
+    "pretence": "pretense",
+    "grey": "gray",
+    "tyre": "tire",
+    "tyres": "tires",
+    "aluminium": "aluminum",
+    "jewellery": "jewelry",
+    "sceptical": "skeptical",
+    "manoeuvre": "maneuver",
+    "paediatric": "pediatric",
+    "foetus": "fetus",
+}
+BRITISH_ENDINGS = (
+    (re.compile(r"(?<=\w{3})is(e|es|ed|ing|ation|ations)$"), r"iz\1"),  # criticised, organisation
+    (re.compile(r"(?<=\w{2})ys(e|es|ed|ing)$"), r"yz\1"),  # analysed
+    (re.compile(r"(?<=\w{3})our(s|ed|ing|ite|ites|able)?$"), r"or\1"),  # honoured, favourite
+    (re.compile(r"(?<=\w{2})([tb])re(s)?$"), r"\1er\2"),  # centre, theatres, fibre
+    (re.compile(r"(?<=\w{3})ogue(s)?$"), r"og\1"),  # catalogue, dialogue
+    (re.compile(r"(?<=\w{3})mme(s)?$"), r"m\1"),  # programme
+)
+
+
+def american_spelling(word: str) -> str:
+    """A lower-case word in its American spelling ("criticised" -> "criticized")."""
+    word = BRITISH_WORDS.get(word, word)
+    for pattern, replacement in BRITISH_ENDINGS:
+        word = pattern.sub(replacement, word, count=1)
+    return word
+
+
 # ----- one name, many spellings ----------------------------------------------------------------------
 # A country, its short form and its people are one word to brief: "US", "U.S.", "United States",
 # "America" and "American" all become `usa`. Applied to the original text (case matters: "US"

@@ -22,7 +22,9 @@ from brief.text import content_words
 
 _META_FILE = "brief-lexical.json"
 _ARRAYS_FILE = "brief-lexical.npz"
-_FORMAT = 4  # 3: countries under one spelling, one-letter words kept (brief.language); 4: -ie verbs
+# 3: countries under one spelling, one-letter words kept (brief.language); 4: -ie verbs; 5: British
+# spellings read as American (brief.text.stem).
+_FORMAT = 5
 K1, B = 1.5, 0.75
 
 

@@ -42,7 +42,8 @@ from brief.memory import release_free_memory
 from brief.text import content_words
 from brief.types import Chunk, date_to_int
 
-_FORMAT = 2  # 2: short -ie verbs stemmed (brief.text.stem); another format is rebuilt from Chroma
+_FORMAT = 3  # 2: short -ie verbs stemmed (brief.text.stem); 3: British spellings read as American.
+# An index of another format is rebuilt from Chroma.
 _MANIFEST = "manifest.json"
 _DOC_FIELDS = ("doc_id", "version", "title", "source", "date", "author", "url")
 # Per-row integers, one column each: the row's document (in the segment's table), chunk index,

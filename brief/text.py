@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from brief.language import ABBREVIATIONS, QUESTION_PART_SPLIT, STOPWORDS, canonical_text
+from brief.language import ABBREVIATIONS, QUESTION_PART_SPLIT, STOPWORDS, american_spelling, canonical_text
 
 __all__ = ["STOPWORDS", "content_words", "sentence_spans", "split_sentences", "stem"]
 
@@ -88,10 +88,12 @@ def content_words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=1 << 15)
 def stem(word: str) -> str:
     """A tiny suffix stripper: enough to match 'sanctions'/'sanctioned'/'sanction', and the short
-    verbs in -ie ('died'/'dies'/'dying'/'die', 'tied', 'lies'), too short for the rule below."""
+    verbs in -ie ('died'/'dies'/'dying'/'die', 'tied', 'lies'), too short for the rule below.
+    British spellings are read as American ones first ('criticised' as 'criticized')."""
     word = word.replace("’", "'")
     if word.endswith("'s"):
         word = word[:-2]
+    word = american_spelling(word)
     if len(word) == 4 and word.endswith(("ied", "ies")):
         return word[0] + "ie"
     if len(word) == 5 and word.endswith("ying"):

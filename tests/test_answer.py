@@ -149,6 +149,16 @@ def test_answerable_question_is_answered_with_the_fact_cited(
     assert_quotes_verbatim(answer.citations, passages_by_chunk(library, question))
 
 
+def test_an_american_spelling_finds_the_british_one(library: Any) -> None:
+    # The articles write "Labour Minister" (British); asked for the "labor minister", the answer
+    # names her from them (declined before spellings were read as one word).
+    answer = library.ask("Who is the labor minister?")
+    assert not answer.declined
+    assert "Samira Oduya-Kent" in answer.answer
+    assert any("Labour Minister Samira Oduya-Kent" in c.quote for c in answer.citations)
+    assert_quotes_verbatim(answer.citations, passages_by_chunk(library, "Who is the labor minister?"))
+
+
 # ----- unanswerable questions -------------------------------------------------------------------
 
 UNANSWERABLE = [

@@ -38,3 +38,25 @@ def test_short_ie_verbs_share_one_stem() -> None:
     assert stem("studies") == stem("study") == "study"
     assert stem("sanctioned") == stem("sanctions") == "sanction"
     assert "die" in set(content_words("Harry Belafonte dies at 96")) & set(content_words("Who died this week?"))
+
+
+def test_british_and_american_spellings_are_one_word() -> None:
+    pairs = [
+        ("defence", "defense"),
+        ("criticised", "criticized"),
+        ("organisation", "organization"),
+        ("analysed", "analyzed"),
+        ("honoured", "honored"),
+        ("favourite", "favorite"),
+        ("centre", "center"),
+        ("theatres", "theaters"),
+        ("programme", "program"),
+        ("catalogue", "catalog"),
+    ]
+    for british, american in pairs:
+        assert stem(british) == stem(american), (british, american)
+    # Short words that only look British stay themselves, and stay apart.
+    assert len({stem(w) for w in ("four", "for", "hour", "tour", "your", "rise", "raise", "noise")}) == 8
+    question = set(content_words("Which defense program was criticized by the minister?"))
+    report = set(content_words("The minister criticised the defence programme on Monday."))
+    assert {stem("defense"), stem("program"), stem("criticized")} <= question & report
