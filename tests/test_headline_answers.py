@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 
 from brief.cite import SupportJudge, verify_draft
-from brief.generate import sentence_pool
+from brief.generate import extractive, sentence_pool
 from brief.generate.extractive import ExtractiveGenerator
 from brief.generate.sentence_pool import SentencePool
 from brief.types import Chunk, Passage
@@ -89,6 +89,26 @@ def test_the_quoted_headline_leaves_out_the_sites_name(embedder: object) -> None
     # A bar inside a long headline's own words stays.
     long_title = "Rates | what the central bank's third rise in a row means for mortgages and savings this spring"
     assert dataclasses.replace(FINAL.chunk, title=long_title).headline == long_title
+
+
+def test_a_headline_that_echoes_the_question_is_not_part_of_the_answer(embedder: object, monkeypatch) -> None:
+    # The question is made of the headline's words: quoting it back answers nothing, so the answer
+    # keeps to the sentences that say why.
+    title = "Harbour City wins the Coastal Cup final"
+    report = _passage(
+        "cup",
+        title,
+        "Harbour City beat Ridgemont 2-1 on Sunday after their goalkeeper saved a late penalty. "
+        "The coach said a new pressing game, drilled all winter, had worn Ridgemont down.",
+    )
+    question = "Why did Harbour City win the Coastal Cup final?"
+    draft = ExtractiveGenerator(embedder).generate(question, [report], [], ASKED)
+    assert not draft.declined
+    assert title not in [s.text for s in draft.sentences]
+    assert any("saved a late penalty" in s.text or "pressing game" in s.text for s in draft.sentences)
+    # Without the rule the headline, scored like any sentence, opens the answer.
+    monkeypatch.setattr(extractive, "ECHO_SHARE", 2.0)
+    assert ExtractiveGenerator(embedder).generate(question, [report], [], ASKED).sentences[0].text == title
 
 
 def test_a_headline_is_not_the_lead_in_of_its_passage(embedder: object) -> None:
