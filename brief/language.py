@@ -304,7 +304,7 @@ MODEL_DECLINE = re.compile(
 
 # ----- what an abbreviation stands for -----------------------------------------------------------
 
-# "What does UAP stand for?", "NDC is short for what?", "the acronym PICSS".
+# "What does UAP stand for?", "NATO is short for what?", "the acronym FEMA".
 ASKS_EXPANSION = re.compile(r"\bstands?\s+for\b|\bstood\s+for\b|\bshort\s+for\b|\bacronym\b|\babbreviat", re.I)
 # An abbreviation as news writes it: two to eight capitals or digits, the first a capital, an
 # optional plural ("UAPs") or possessive.
@@ -328,12 +328,15 @@ def asked_acronym(question: str) -> str | None:
     return found[0][1] if found else None
 
 
+NEAR = 3  # words between an abbreviation and its spelled-out form ("FEMA, or the Federal ...")
+
+
 def spells_out(acronym: str, text: str) -> bool:
     """True if the text writes the abbreviation out beside it: a run of words whose initials give
     its letters, ending just before it or starting just after ("unidentified anomalous
-    phenomena, or UAPs"; "NDC (National Development Complex)"). Small words may sit between
-    ("Bureau of Investigation"), and an abbreviation of four letters or more may leave out one
-    more word ("Multiple Independently Targetable Re-entry Vehicles (MIRV)")."""
+    phenomena, or UAPs"; "FEMA (Federal Emergency Management Agency)"). Small words may sit
+    between ("Bureau of Investigation"), and an abbreviation of four letters or more may leave
+    out one more word ("Highland Valley Water Reservoir Authority (HVRA)")."""
     words = _EXPANSION_WORD.findall(text)
     named = [i for i, w in enumerate(words) if (m := ACRONYM.fullmatch(w)) and m.group(1) == acronym]
     if not named:
@@ -344,9 +347,6 @@ def spells_out(acronym: str, text: str) -> bool:
         if end is not None and any(0 < i - end <= NEAR or 0 < start - i <= NEAR for i in named):
             return True
     return False
-
-
-NEAR = 3  # words between an abbreviation and its spelled-out form ("NDC, or the National ...")
 
 
 def _spelled_from(words: list[str], start: int, letters: list[str]) -> int | None:

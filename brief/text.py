@@ -87,7 +87,7 @@ def content_words(text: str) -> list[str]:
 # articles (2^17: 96%, at the same speed), and hold ~5 MB where 2^17 held ~19 MB.
 @functools.lru_cache(maxsize=1 << 15)
 def stem(word: str) -> str:
-    """A tiny suffix stripper: enough to match 'sanctions'/'sanctioned'/'sanction', and the short
+    """A tiny suffix stripper: enough to match 'protests'/'protested'/'protest', and the short
     verbs in -ie ('died'/'dies'/'dying'/'die', 'tied', 'lies'), too short for the rule below.
     British spellings are read as American ones first ('criticised' as 'criticized')."""
     word = word.replace("’", "'")
