@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from brief.generate.base import BriefDraft, Draft, DraftSentence, neutralize_markers
-from brief.language import metadata_statements
+from brief.generate.verdict import confirmation
+from brief.language import metadata_statements, verdict_statement
 from brief.text import content_words, sentence_spans
 from brief.types import Citation, Passage, Sentence
 
@@ -81,6 +82,10 @@ class SupportJudge:
             return Support(True, 1.0, METADATA_SPAN)
         if chunk.headline and " ".join(sentence.split()) == neutralize_markers(chunk.headline):
             return Support(True, 1.0, HEADLINE_SPAN)  # the article's headline, quoted
+        statement = verdict_statement(sentence)
+        if statement:  # "True: ..." stands exactly where the writer's own test found it borne out
+            found = confirmation(statement, passage)
+            return Support(True, found.share, found.span) if found else Support(False, 0.0, (0, 0))
         view = self.view(index, passage)
         words = set(content_words(sentence))
         if not words or not view.spans:

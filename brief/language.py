@@ -429,6 +429,41 @@ def metadata_statements(title: str, author: str, source: str, date: str) -> dict
     return statements
 
 
+# ----- statements to check ------------------------------------------------------------------------
+
+# "True or false: X." / "X. True or false?" / "Is it true that X?": the question hands over a
+# statement and asks whether the sources bear it out.
+_TRUE_OR_FALSE = r"true\s*(?:or|/)\s*false"
+STATEMENT_ASKED = re.compile(
+    rf"^\s*(?:{_TRUE_OR_FALSE}|is it true that)\s*[:?.,-]?\s*(?P<lead>.+)$"
+    rf"|^(?P<tail>.+?)\s*[(\[]?{_TRUE_OR_FALSE}[)\]]?\s*[?.:!]*\s*$",
+    re.I | re.S,
+)
+# A negated statement and its affirmative are told apart by these words alone.
+NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|nobody|nothing|without)\b|n[’']t\b", re.I)
+VERDICT_TRUE = "True: "
+
+
+def checked_statement(question: str) -> str:
+    """The statement a true-or-false question asks about, ending in a full stop; '' for any
+    other question."""
+    match = STATEMENT_ASKED.match(question)
+    if not match:
+        return ""
+    statement = (match.group("lead") or match.group("tail") or "").strip().rstrip("?.!:;, ").strip()
+    return f"{statement}." if statement else ""
+
+
+def verdict_sentence(statement: str) -> str:
+    """How an answer says the sources bear a statement out."""
+    return f"{VERDICT_TRUE}{statement}"
+
+
+def verdict_statement(sentence: str) -> str:
+    """The statement a verdict sentence vouches for; '' for any other sentence."""
+    return sentence[len(VERDICT_TRUE) :] if sentence.startswith(VERDICT_TRUE) else ""
+
+
 # ----- recency -------------------------------------------------------------------------------------
 
 # Words by which a question asks about the newest state of a story, and how many days back

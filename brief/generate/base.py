@@ -20,6 +20,8 @@ from brief.types import Passage
 History = list[tuple[str, str]]
 
 DECLINE_TEXT = "The sources do not say."
+# Asked whether a statement is true, and no passage bears it out.
+UNCONFIRMED_NOTICE = "The sources do not confirm this statement; the answer shows what they do say."
 
 
 class GenerationError(BriefError):

@@ -11,11 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from brief.generate.base import DECLINE_TEXT, BriefDraft, Draft, DraftSentence, History, neutralize_markers
+from brief.generate.base import (
+    DECLINE_TEXT,
+    UNCONFIRMED_NOTICE,
+    BriefDraft,
+    Draft,
+    DraftSentence,
+    History,
+    neutralize_markers,
+)
 from brief.generate.extractive_brief import write_extractive_brief
 from brief.generate.sentence_pool import (
     FEATURES,
@@ -28,16 +36,19 @@ from brief.generate.sentence_pool import (
     question_wants,
     quoted_titles,
 )
+from brief.generate.verdict import confirming_passage
 from brief.language import (
     BACK_REFERENCE,
     CAPITALISED,
     QUESTION_WORDS,
     STOPWORDS,
     asked_acronym,
+    checked_statement,
     lower_words,
     metadata_kind,
     metadata_statements,
     spells_out,
+    verdict_sentence,
 )
 from brief.text import content_words, split_question
 from brief.types import Passage
@@ -72,6 +83,11 @@ class ExtractiveGenerator:
         self.options = options or ExtractiveOptions()
 
     def generate(self, question: str, passages: list[Passage], history: History, as_of: dt.date | None = None) -> Draft:
+        draft = self._answer(question, passages, history, as_of)
+        statement = checked_statement(question)
+        return _with_verdict(draft, statement, passages, as_of) if statement else draft
+
+    def _answer(self, question: str, passages: list[Passage], history: History, as_of: dt.date | None) -> Draft:
         pool = answer_pool(passages, self.embedder, as_of)
         focus = self.standalone_question(question, history)
         if not len(pool):
@@ -150,6 +166,18 @@ class ExtractiveGenerator:
         previous = history[-1][0]
         extra = [w for w in dict.fromkeys(_plain_words(previous)) if w.lower() not in own]
         return f"{question} {' '.join(extra[:8])}".strip()
+
+
+def _with_verdict(draft: Draft, statement: str, passages: list[Passage], as_of: dt.date | None) -> Draft:
+    """Asked whether a statement is true, the answer opens on "True: ..." when a passage bears it
+    out (the answer's own passages first), cited to it; otherwise it says what the sources hold
+    and notes that they do not confirm the statement."""
+    own = [i for s in draft.sentences for i in s.cited]
+    confirming = confirming_passage(statement, passages, own, as_of)
+    if confirming is None:
+        return replace(draft, notice=" ".join(n for n in (draft.notice, UNCONFIRMED_NOTICE) if n))
+    verdict = DraftSentence(neutralize_markers(verdict_sentence(statement)), [confirming])
+    return Draft([verdict, *([] if draft.declined else draft.sentences)], draft.backend)
 
 
 def answer_pool(passages: list[Passage], embedder: object, as_of: dt.date | None = None) -> SentencePool:
