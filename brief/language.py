@@ -188,6 +188,12 @@ BACK_REFERENCE = re.compile(
     r"^[\"“‘']?(?:(?:The|This|That|These|Those)\s+[^\s,.;:!?]+(?:\s+[^\s,.;:!?]+){0,2},"
     r"|(?:It|He|She|They|Its|His|Her|Their|Theirs|Them)\b)"
 )
+# ... unless it names what it is about right there ("The new conductor, Ilse Varga, will ..."):
+# such a sentence reads alone and needs no lead-in.
+NAMES_ITS_SUBJECT = re.compile(
+    r"^[\"“‘']?(?:The|This|That|These|Those)\s+[^\s,.;:!?]+(?:\s+[^\s,.;:!?]+){0,2},"
+    r"\s+[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de|and)\s+){0,2}[A-Z][\w'’.&-]*)*,"
+)
 
 # "Which country ...?", "Which US state ...?": the answer is a place of that kind, so a sentence
 # naming one the question does not is a candidate answer. Names as news writes them.

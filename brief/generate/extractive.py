@@ -40,6 +40,7 @@ from brief.generate.verdict import confirming_passage
 from brief.language import (
     BACK_REFERENCE,
     CAPITALISED,
+    NAMES_ITS_SUBJECT,
     QUESTION_WORDS,
     STOPWORDS,
     asked_acronym,
@@ -244,13 +245,16 @@ def _preceding(pool: SentencePool, index: int) -> int | None:
 
 def _with_antecedents(pool: SentencePool, picked: list[int], answers: int, limit: int) -> list[int]:
     """Picked sentences, each one that refers back ("It will ...", "They ...") led by the
-    sentence it refers to, which a reader needs to know what "it" is. `picked` is in the order
+    sentence it refers to, which a reader needs to know what "it" is; one that names its subject
+    ("The show, Crumb and Crust, ...") reads alone. `picked` is in the order
     of choice and its first `answers` are the answer itself: those always stay; a later pick
     that no longer fits in `limit` with its lead-in is left out."""
     result: list[int] = []
     for n, index in enumerate(picked):
         unit = [index]
-        before = _preceding(pool, index) if pool.candidates[index].refers_back else None
+        candidate = pool.candidates[index]
+        needs_lead_in = candidate.refers_back and not NAMES_ITS_SUBJECT.match(candidate.text)
+        before = _preceding(pool, index) if needs_lead_in else None
         if before is not None and before not in result:
             unit.insert(0, before)
         if n < answers or len(result) + len(unit) <= limit:
