@@ -167,7 +167,8 @@ CAUSE_CUE = re.compile(
 CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'’-]*")
 QUANTITY_WORDS = (
     r"rate|rise|increase|raise|cut|share|level|flow|price|cost|value|amount|size|number|percentage|"
-    r"total|range|budget|sum|grant|loss|losses|pay|wage|capacity|output|population|toll|height|distance"
+    r"total|range|budget|sum|grant|loss|losses|pay|wage|capacity|output|population|toll|height|distance|"
+    r"magnitude|temperature|speed|weight|depth|length|width|salary|fee"
 )
 # A quiz's blank to fill in ("... the first to win since:") asks for a date after "since".
 WANTS_DATE = re.compile(

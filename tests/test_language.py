@@ -212,6 +212,9 @@ def test_sentence_vectors_are_embedded_once_per_embedder() -> None:
         ("After how many years did she resign?", {"number", "count"}),  # a count may be in words
         ("Miami is the first No. 8 seed to win a series since:", {"date"}),  # a blank to fill in
         ("What has changed since the war?", set()),
+        # A measure asks for a figure ("7.8"), not for the name of anything.
+        ("What was the magnitude of the quake that struck the region?", {"number"}),
+        ("What top speed did the new train reach?", {"number"}),
     ],
 )
 def test_what_a_question_asks_for(question: str, wants: set[str]) -> None:
