@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from brief.errors import BriefError
 from brief.ingest.metadata import parse_any_date
-from brief.language import PRONOUN_OPENING
+from brief.language import PRONOUN_OPENING, checked_statement
 from brief.lexical import LexicalFilter
 from brief.recency import FORTNIGHT, age_in_days, freshness, news_window
 from brief.search_index import SearchIndex
 from brief.store import Store
-from brief.text import split_question
+from brief.text import asked_sentence, split_question
 from brief.types import Chunk, DocumentRecord, Passage, date_to_int, day_of
 
 if TYPE_CHECKING:  # the embedder is handed in: no need to load its module here
@@ -156,10 +156,16 @@ class HybridSearcher:
         self.per_doc_cap = per_doc_cap
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> RetrievalResult:
-        """The k best passages for the query; a two-part question searches for each part too."""
+        """The k best passages for the query; a two-part question searches for each part too, and
+        one with a lead-in for the question sentence alone: the lead-in's words ("died this week
+        at 96") can fill all k places with passages that never reach what is asked."""
         parts = split_question(query)
-        result = self._search_one(query, k, filters)
         if len(parts) == 1:
+            # "... True or false?" asks about the whole statement, not about its last words.
+            asked = "" if checked_statement(query) else asked_sentence(query)
+            parts = [asked] if asked else []
+        result = self._search_one(query, k, filters)
+        if not parts:
             return result
         seen = {p.chunk.chunk_id for p in result.passages}
         extra = [p for part in parts for p in self._search_one(part, 2, filters).passages]

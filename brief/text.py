@@ -128,6 +128,17 @@ def split_question(question: str) -> list[str]:
     return parts if len(parts) > 1 else [question]
 
 
+def asked_sentence(question: str) -> str:
+    """The question itself when a lead-in comes first ("X died this week at 96. He was the first
+    to receive which award?" -> the second sentence); '' for a question of one sentence, or
+    when the last sentence asks nothing."""
+    sentences = split_sentences(question)
+    if len(sentences) < 2:
+        return ""
+    last = sentences[-1].strip()
+    return last if last.endswith(("?", ":")) and len(content_words(last)) >= 2 else ""
+
+
 MAX_QUESTION_CHARS = 2000
 
 
