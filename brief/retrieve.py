@@ -157,8 +157,8 @@ class HybridSearcher:
 
     def search(self, query: str, k: int, filters: SearchFilters | None = None) -> RetrievalResult:
         """The k best passages for the query; a two-part question searches for each part too, and
-        one with a lead-in for the question sentence alone: the lead-in's words ("died this week
-        at 96") can fill all k places with passages that never reach what is asked."""
+        one with a lead-in for the question sentence alone: the lead-in's words ("The ferry strike
+        ended on Monday.") can fill all k places with passages that never reach what is asked."""
         parts = split_question(query)
         if len(parts) == 1:
             # "... True or false?" asks about the whole statement, not about its last words.

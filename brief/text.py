@@ -129,9 +129,9 @@ def split_question(question: str) -> list[str]:
 
 
 def asked_sentence(question: str) -> str:
-    """The question itself when a lead-in comes first ("X died this week at 96. He was the first
-    to receive which award?" -> the second sentence); '' for a question of one sentence, or
-    when the last sentence asks nothing."""
+    """The question itself when a lead-in comes first ("The ferry strike ended on Monday. Who
+    mediated the talks?" -> the second sentence); '' for a question of one sentence, or when the
+    last sentence asks nothing."""
     sentences = split_sentences(question)
     if len(sentences) < 2:
         return ""
