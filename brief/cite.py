@@ -16,7 +16,7 @@ import numpy as np
 from brief.generate.base import BriefDraft, Draft, DraftSentence, neutralize_markers
 from brief.generate.verdict import confirmation
 from brief.language import metadata_statements, verdict_statement
-from brief.text import content_words, sentence_spans
+from brief.text import best_window, content_words, sentence_spans
 from brief.types import Citation, Passage, Sentence
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -90,7 +90,9 @@ class SupportJudge:
         words = set(content_words(sentence))
         if not words or not view.spans:
             return Support(False, 0.0, (0, 0))
-        recall, first, last = self._best_window(words, view)
+        # The best single sentence, widened to two or three consecutive ones only where that
+        # covers clearly more of the claim (a quote is kept tight).
+        recall, first, last = best_window(words, view.span_words, WINDOW, widen_gain=WIDEN_GAIN)
         window_text = passage.text[view.spans[first][0] : view.spans[last][1]]
         numbers_ok = all(_number_in(n, window_text) for n in _NUMBER.findall(sentence))
         meaning = 0.0
@@ -112,20 +114,6 @@ class SupportJudge:
                 or meaning >= MEANING_ALONE
             )
         return Support(supported, 0.6 * recall + 0.4 * meaning, (view.spans[first][0], view.spans[last][1]))
-
-    @staticmethod
-    def _best_window(words: set[str], view: _PassageView) -> tuple[float, int, int]:
-        """(recall, first, last): the best single sentence, widened to two or three consecutive
-        sentences only where that covers clearly more of the claim (a quote is kept tight)."""
-        n = len(view.spans)
-        best = (-1.0, 0, 0)
-        for size in range(1, min(WINDOW, n) + 1):
-            for first in range(n - size + 1):
-                covered = set().union(*view.span_words[first : first + size]) & words
-                recall = len(covered) / len(words)
-                if recall > best[0] + (WIDEN_GAIN if size > 1 and best[0] >= 0 else 1e-9):
-                    best = (recall, first, first + size - 1)
-        return best
 
     def _similarities(self, sentence: str, view: _PassageView) -> np.ndarray:
         if view.vectors is None:

@@ -185,15 +185,12 @@ WANTS_CAUSE = re.compile(r"\bwhy\b|\breasons?\b|\bcauses?\b|\bhow (?:might|could
 WANTS_NAME = re.compile(r"\bwho\b|\bwhom\b|\bwhich\b|\bwhere\b|\bwhat (?:is|was) the name\b|\bname(?:d)?\b")
 # A sentence that goes on about what the one before it introduced: "The show, X, ...", "The
 # two-time champion, who ...", "It ...", "Their ...".
-BACK_REFERENCE = re.compile(
-    r"^[\"“‘']?(?:(?:The|This|That|These|Those)\s+[^\s,.;:!?]+(?:\s+[^\s,.;:!?]+){0,2},"
-    r"|(?:It|He|She|They|Its|His|Her|Their|Theirs|Them)\b)"
-)
+_THE_THING = r"^[\"“‘']?(?:The|This|That|These|Those)\s+[^\s,.;:!?]+(?:\s+[^\s,.;:!?]+){0,2},"
+BACK_REFERENCE = re.compile(rf"{_THE_THING}|^[\"“‘']?(?:It|He|She|They|Its|His|Her|Their|Theirs|Them)\b")
 # ... unless it names what it is about right there ("The new conductor, Ilse Varga, will ..."):
 # such a sentence reads alone and needs no lead-in.
 NAMES_ITS_SUBJECT = re.compile(
-    r"^[\"“‘']?(?:The|This|That|These|Those)\s+[^\s,.;:!?]+(?:\s+[^\s,.;:!?]+){0,2},"
-    r"\s+[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de|and)\s+){0,2}[A-Z][\w'’.&-]*)*,"
+    rf"{_THE_THING}\s+[A-Z][\w'’.&-]*(?:\s+(?:(?:of|the|de|and)\s+){{0,2}}[A-Z][\w'’.&-]*)*,"
 )
 
 # "Which country ...?", "Which US state ...?": the answer is a place of that kind, so a sentence

@@ -44,6 +44,27 @@ def split_sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
+def best_window(
+    words: set[str],
+    sentence_words: list[set[str]],
+    size: int,
+    given: frozenset[str] = frozenset(),
+    widen_gain: float = 0.0,
+) -> tuple[float, int, int]:
+    """(share, first, last): the run of at most `size` consecutive sentences (given as their
+    words) that holds the largest share of `words`, counting `given` (a headline's words) as
+    held too. A longer run must hold `widen_gain` more to be preferred, so a window stays tight;
+    of equal shares the shorter, earlier run wins. (-1.0, 0, 0) when there is no sentence."""
+    best = (-1.0, 0, 0)
+    for length in range(1, min(size, len(sentence_words)) + 1):
+        for first in range(len(sentence_words) - length + 1):
+            held = given.union(*sentence_words[first : first + length]) & words
+            share = len(held) / len(words)
+            if share > best[0] + (widen_gain if length > 1 and best[0] >= 0 else 1e-9):
+                best = (share, first, first + length - 1)
+    return best
+
+
 def _is_abbreviation(before: str) -> bool:
     if not before.endswith("."):
         return False

@@ -60,3 +60,18 @@ def test_british_and_american_spellings_are_one_word() -> None:
     question = set(content_words("Which defense program was criticized by the minister?"))
     report = set(content_words("The minister criticised the defence programme on Monday."))
     assert {stem("defense"), stem("program"), stem("criticized")} <= question & report
+
+
+def test_the_best_window_of_sentences() -> None:
+    from brief.text import best_window
+
+    words = {"ferry", "resume", "monday", "brinemoor"}
+    sentences = [{"harbour", "quiet"}, {"ferry", "resume"}, {"monday"}, {"brinemoor", "hourly"}]
+    # Any gain widens the window when nothing more is asked ...
+    assert best_window(words, sentences, 3) == (1.0, 1, 3)
+    # ... a required gain keeps it tight unless widening covers clearly more.
+    assert best_window(words, sentences, 3, widen_gain=0.5) == (0.5, 1, 1)
+    assert best_window(words, sentences, 1) == (0.5, 1, 1)
+    # Words held elsewhere (a headline's) count for every window.
+    assert best_window(words, sentences, 1, given=frozenset({"monday", "brinemoor"})) == (1.0, 1, 1)
+    assert best_window(words, [], 3) == (-1.0, 0, 0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from brief.generate.sentence_pool import topic_anchors
 from brief.language import NEGATION, recency_window
 from brief.recency import age_in_days
-from brief.text import content_words, sentence_spans
+from brief.text import best_window, content_words, sentence_spans
 from brief.types import Passage
 
 # The share of the statement's words that a few consecutive sentences of one article (with its
@@ -39,17 +39,9 @@ def confirmation(statement: str, passage: Passage) -> Confirmation | None:
     spans = sentence_spans(passage.text)
     if not words or not spans:
         return None
-    headline = set(content_words(passage.chunk.headline))
+    headline = frozenset(content_words(passage.chunk.headline))
     sentences = [set(content_words(passage.text[s:e])) for s, e in spans]
-    best: tuple[float, int, int] | None = None
-    for size in range(1, min(WINDOW, len(spans)) + 1):
-        for first in range(len(spans) - size + 1):
-            held = headline.union(*sentences[first : first + size]) & words
-            share = len(held) / len(words)
-            if best is None or share > best[0]:  # ties keep the tighter window
-                best = (share, first, first + size - 1)
-    assert best is not None
-    share, first, last = best
+    share, first, last = best_window(words, sentences, WINDOW, given=headline)
     held = headline.union(*sentences[first : last + 1])
     if share < CONFIRM_SHARE or not topic_anchors(statement) <= held:
         return None
